@@ -1,0 +1,200 @@
+// Package config loads zimport's configuration from ZIMPORT_* environment
+// variables. Load is a pure function of its getenv argument.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a zimport process.
+type Config struct {
+	// HTTPAddr is the API's listen address. Default ":8080".
+	HTTPAddr string
+	// DatabaseURL is the PostgreSQL connection string.
+	// Default "postgres://zimport:zimport@localhost:5432/zimport?sslmode=disable".
+	DatabaseURL string
+	// RedisAddr is the host:port of Redis. Default "localhost:6379".
+	RedisAddr string
+	// RedisPassword is Redis' password. Default empty.
+	RedisPassword string
+	// RedisDB is the Redis database index. Default 0.
+	RedisDB int
+	// SystemTokens are the static bearer tokens of system callers. No default:
+	// without any, system endpoints refuse every call.
+	SystemTokens []string
+	// EncryptionKey is the 32-byte AES-256-GCM key (base64 in
+	// ZIMPORT_ENCRYPTION_KEY) that seals secrets at rest. Required.
+	EncryptionKey []byte
+	// MaxInlineBytes limits the body of POST /import. Default 64 MiB.
+	MaxInlineBytes int64
+	// DefaultTimeout is a job's budget when the request names none. Default 30m.
+	DefaultTimeout time.Duration
+	// MaxTimeout is the largest timeout a request may ask for. Default 24h.
+	MaxTimeout time.Duration
+	// WorkerConcurrency is how many tasks a worker runs at once. Default 2×CPUs.
+	WorkerConcurrency int
+	// ChunkSize is the number of array elements above which an org's array is
+	// split into units of this many elements. Default 1000.
+	ChunkSize int
+	// ExternalDomain is the parent domain of generated instance domains.
+	// Default "zimport.localhost".
+	ExternalDomain string
+	// BcryptCost is the cost of bcrypt hashes of plain passwords. Default 10.
+	BcryptCost int
+	// ResultRetention is how long jobs and results are kept. Default 720h.
+	ResultRetention time.Duration
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string
+	// LogFormat is json or console. Default json.
+	LogFormat string
+}
+
+// Load reads the configuration through getenv and reports every problem at once.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		HTTPAddr:          p.str("ZIMPORT_HTTP_ADDR", ":8080"),
+		DatabaseURL:       p.str("ZIMPORT_DATABASE_URL", "postgres://zimport:zimport@localhost:5432/zimport?sslmode=disable"),
+		RedisAddr:         p.str("ZIMPORT_REDIS_ADDR", "localhost:6379"),
+		RedisPassword:     p.str("ZIMPORT_REDIS_PASSWORD", ""),
+		RedisDB:           p.int("ZIMPORT_REDIS_DB", 0, 0, 1<<20),
+		SystemTokens:      p.list("ZIMPORT_SYSTEM_TOKENS"),
+		MaxInlineBytes:    int64(p.int("ZIMPORT_MAX_INLINE_BYTES", 64<<20, 1024, 1<<40)),
+		DefaultTimeout:    p.duration("ZIMPORT_DEFAULT_TIMEOUT", 30*time.Minute),
+		MaxTimeout:        p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
+		WorkerConcurrency: p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
+		ChunkSize:         p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
+		ExternalDomain:    p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
+		BcryptCost:        p.int("ZIMPORT_BCRYPT_COST", 10, 4, 31),
+		ResultRetention:   p.duration("ZIMPORT_RESULT_RETENTION", 30*24*time.Hour),
+		LogLevel:          p.str("ZIMPORT_LOG_LEVEL", "info"),
+		LogFormat:         p.str("ZIMPORT_LOG_FORMAT", "json"),
+	}
+	c.EncryptionKey = p.key("ZIMPORT_ENCRYPTION_KEY")
+	if c.DefaultTimeout > c.MaxTimeout {
+		p.errs = append(p.errs, fmt.Errorf("ZIMPORT_DEFAULT_TIMEOUT %s is above ZIMPORT_MAX_TIMEOUT %s", c.DefaultTimeout, c.MaxTimeout))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.errs = append(p.errs, fmt.Errorf("ZIMPORT_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "json", "console":
+	default:
+		p.errs = append(p.errs, fmt.Errorf("ZIMPORT_LOG_FORMAT: %q is not one of json, console", c.LogFormat))
+	}
+	return c, errors.Join(p.errs...)
+}
+
+// Masked returns the configuration as loggable key/value pairs with every
+// secret replaced by a marker.
+func (c Config) Masked() map[string]string {
+	mask := func(set bool) string {
+		if set {
+			return "***"
+		}
+		return ""
+	}
+	return map[string]string{
+		"ZIMPORT_HTTP_ADDR":          c.HTTPAddr,
+		"ZIMPORT_DATABASE_URL":       maskURL(c.DatabaseURL),
+		"ZIMPORT_REDIS_ADDR":         c.RedisAddr,
+		"ZIMPORT_REDIS_PASSWORD":     mask(c.RedisPassword != ""),
+		"ZIMPORT_REDIS_DB":           strconv.Itoa(c.RedisDB),
+		"ZIMPORT_SYSTEM_TOKENS":      fmt.Sprintf("%d token(s)", len(c.SystemTokens)),
+		"ZIMPORT_ENCRYPTION_KEY":     mask(len(c.EncryptionKey) > 0),
+		"ZIMPORT_MAX_INLINE_BYTES":   strconv.FormatInt(c.MaxInlineBytes, 10),
+		"ZIMPORT_DEFAULT_TIMEOUT":    c.DefaultTimeout.String(),
+		"ZIMPORT_MAX_TIMEOUT":        c.MaxTimeout.String(),
+		"ZIMPORT_WORKER_CONCURRENCY": strconv.Itoa(c.WorkerConcurrency),
+		"ZIMPORT_CHUNK_SIZE":         strconv.Itoa(c.ChunkSize),
+		"ZIMPORT_EXTERNAL_DOMAIN":    c.ExternalDomain,
+		"ZIMPORT_BCRYPT_COST":        strconv.Itoa(c.BcryptCost),
+		"ZIMPORT_RESULT_RETENTION":   c.ResultRetention.String(),
+		"ZIMPORT_LOG_LEVEL":          c.LogLevel,
+		"ZIMPORT_LOG_FORMAT":         c.LogFormat,
+	}
+}
+
+// maskURL hides the password of a connection URL.
+func maskURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	creds := u[scheme+3 : at]
+	if i := strings.Index(creds, ":"); i >= 0 {
+		return u[:scheme+3] + creds[:i] + ":***" + u[at:]
+	}
+	return u
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) int(name string, def, min, max int) int {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not an integer between %d and %d", name, v, min, max))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not a positive Go duration such as 30m", name, v))
+		return def
+	}
+	return d
+}
+
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(p.getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p *parser) key(name string) []byte {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		p.errs = append(p.errs, fmt.Errorf("%s is required: 32 random bytes in base64 (make run generates a development key)", name))
+		return nil
+	}
+	k, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(k) != 32 {
+		p.errs = append(p.errs, fmt.Errorf("%s must be 32 bytes in standard base64", name))
+		return nil
+	}
+	return k
+}

@@ -1,0 +1,297 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Job kinds.
+const (
+	KindImport         = "import"
+	KindCreateInstance = "create_instance"
+)
+
+// Job statuses.
+const (
+	StatusQueued              = "queued"
+	StatusRunning             = "running"
+	StatusSucceeded           = "succeeded"
+	StatusCompletedWithErrors = "completed_with_errors"
+	StatusFailed              = "failed"
+	StatusTimedOut            = "timed_out"
+	StatusCanceled            = "canceled"
+)
+
+// Terminal reports whether a job in status s will not change any more.
+func Terminal(s string) bool {
+	switch s {
+	case StatusQueued, StatusRunning:
+		return false
+	}
+	return true
+}
+
+// Job is an import or instance-creation job.
+type Job struct {
+	ID          string
+	Kind        string
+	InstanceID  string
+	Caller      string
+	Status      string
+	SourceField string
+	OnConflict  string
+	DryRun      bool
+	Timeout     time.Duration
+	Deadline    *time.Time
+	CreatedAt   time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+	Error       string
+	SourceSize  int64
+	// Stage is the stage whose units run now (0 before the split).
+	Stage int
+	// Totals counts the entities of each step, known after the split.
+	Totals map[string]int
+}
+
+// NewJob is what CreateJob records.
+type NewJob struct {
+	Kind        string
+	InstanceID  string
+	Caller      string
+	SourceField string
+	OnConflict  string
+	DryRun      bool
+	Timeout     time.Duration
+	// Payload is the inline import data, stored beside the job.
+	Payload []byte
+	// RequestSealed is the sealed request of a job that carries secrets.
+	RequestSealed []byte
+	// IdempotencyKey and RequestHash deduplicate retried submissions.
+	IdempotencyKey string
+	RequestHash    []byte
+}
+
+// Scope says whose jobs a caller may see: those of InstanceID, or all of them
+// for a system caller that names no instance.
+type Scope struct {
+	InstanceID string
+	System     bool
+}
+
+func (sc Scope) filter(arg int) string {
+	if sc.InstanceID == "" && sc.System {
+		return "TRUE"
+	}
+	return fmt.Sprintf("instance_id = $%d", arg)
+}
+
+const jobColumns = `id::text, kind, coalesce(instance_id, ''), caller, status, source_field, on_conflict, dry_run,
+	timeout_ms, deadline, created_at, started_at, finished_at, coalesce(error, ''), coalesce(source_size, 0), stage, totals`
+
+func scanJob(row pgx.Row) (Job, error) { return scanJobWith(row) }
+
+// CreateJob records a queued job and its payload. With an idempotency key
+// already used by the same caller it returns the existing job and created
+// false, or ErrConflict when the earlier request was different.
+func (s *Store) CreateJob(ctx context.Context, nj NewJob) (job Job, created bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var key, instance any
+		if nj.IdempotencyKey != "" {
+			key = nj.IdempotencyKey
+		}
+		if nj.InstanceID != "" {
+			instance = nj.InstanceID
+		}
+		row := tx.QueryRow(ctx, `
+			INSERT INTO jobs (id, kind, instance_id, caller, source_field, on_conflict, dry_run, timeout_ms,
+				request_sealed, idempotency_key, request_hash)
+			VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT DO NOTHING
+			RETURNING `+jobColumns,
+			nj.Kind, instance, nj.Caller, nj.SourceField, nj.OnConflict, nj.DryRun, nj.Timeout.Milliseconds(),
+			nj.RequestSealed, key, nj.RequestHash)
+		job, err = scanJob(row)
+		if errors.Is(err, ErrNotFound) && nj.IdempotencyKey != "" {
+			var hash []byte
+			row := tx.QueryRow(ctx, `SELECT `+jobColumns+`, request_hash FROM jobs
+				WHERE caller = $1 AND coalesce(instance_id, '') = $2 AND idempotency_key = $3`,
+				nj.Caller, nj.InstanceID, nj.IdempotencyKey)
+			job, err = scanJobWith(row, &hash)
+			if err != nil {
+				return fmt.Errorf("load job of idempotency key: %w", err)
+			}
+			if !bytes.Equal(hash, nj.RequestHash) {
+				return fmt.Errorf("idempotency key %q was used for a different request: %w", nj.IdempotencyKey, ErrConflict)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("insert job: %w", err)
+		}
+		created = true
+		if nj.Payload != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO job_payloads (job_id, data) VALUES ($1, $2)`, job.ID, nj.Payload); err != nil {
+				return fmt.Errorf("insert payload: %w", err)
+			}
+			job.SourceSize = int64(len(nj.Payload))
+			if _, err := tx.Exec(ctx, `UPDATE jobs SET source_size = $2 WHERE id = $1`, job.ID, job.SourceSize); err != nil {
+				return fmt.Errorf("set source size: %w", err)
+			}
+		}
+		return nil
+	})
+	return job, created, err
+}
+
+func scanJobWith(row pgx.Row, extra ...any) (Job, error) {
+	var j Job
+	var timeoutMS int64
+	dest := []any{&j.ID, &j.Kind, &j.InstanceID, &j.Caller, &j.Status, &j.SourceField, &j.OnConflict, &j.DryRun,
+		&timeoutMS, &j.Deadline, &j.CreatedAt, &j.StartedAt, &j.FinishedAt, &j.Error, &j.SourceSize, &j.Stage, &j.Totals}
+	err := row.Scan(append(dest, extra...)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return j, ErrNotFound
+	}
+	j.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	return j, err
+}
+
+// DeleteJob removes a job that could not be enqueued.
+func (s *Store) DeleteJob(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM jobs WHERE id = $1`, id)
+	return err
+}
+
+// Job returns the job id if sc may see it, else ErrNotFound.
+func (s *Store) Job(ctx context.Context, id string, sc Scope) (Job, error) {
+	if !validUUID(id) {
+		return Job{}, ErrNotFound
+	}
+	return scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND `+sc.filter(2), id, sc.InstanceID))
+}
+
+// jobByID returns a job regardless of scope (workers).
+func (s *Store) jobByID(ctx context.Context, q querier, id string) (Job, error) {
+	return scanJob(q.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
+}
+
+// JobByID returns a job regardless of scope, for workers.
+func (s *Store) JobByID(ctx context.Context, id string) (Job, error) {
+	return s.jobByID(ctx, s.pool, id)
+}
+
+// JobPage is a page of ListJobs.
+type JobPage struct {
+	Jobs []Job
+	// Next is the cursor of the next page, empty on the last page.
+	Next string
+}
+
+// ListJobs returns the jobs sc may see, newest first. cursor is a job id from
+// a previous page's Next.
+func (s *Store) ListJobs(ctx context.Context, sc Scope, cursor string, limit int) (JobPage, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	args := []any{sc.InstanceID, limit + 1}
+	where := sc.filter(1)
+	if cursor != "" {
+		if !validUUID(cursor) {
+			return JobPage{}, fmt.Errorf("cursor %q: %w", cursor, ErrNotFound)
+		}
+		args = append(args, cursor)
+		where += ` AND (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $3)`
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs WHERE ($1::text IS NOT NULL) AND `+where+
+		` ORDER BY created_at DESC, id DESC LIMIT $2`, args...)
+	if err != nil {
+		return JobPage{}, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	var page JobPage
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return JobPage{}, fmt.Errorf("list jobs: %w", err)
+		}
+		page.Jobs = append(page.Jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return JobPage{}, fmt.Errorf("list jobs: %w", err)
+	}
+	if len(page.Jobs) > limit {
+		page.Jobs = page.Jobs[:limit]
+		page.Next = page.Jobs[limit-1].ID
+	}
+	return page, nil
+}
+
+// CancelJob cancels a queued or running job. It returns the job as it is
+// afterwards; a job that had already ended is returned unchanged.
+func (s *Store) CancelJob(ctx context.Context, id string, sc Scope) (Job, error) {
+	if !validUUID(id) {
+		return Job{}, ErrNotFound
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'canceled', finished_at = now()
+		WHERE id = $1 AND status IN ('queued', 'running') AND `+sc.filter(2), id, sc.InstanceID)
+	if err != nil {
+		return Job{}, fmt.Errorf("cancel job: %w", err)
+	}
+	return s.Job(ctx, id, sc)
+}
+
+// StartJob moves a queued job to running, fixing its deadline from now; a
+// job already running keeps its deadline. It returns the job as it is.
+func (s *Store) StartJob(ctx context.Context, id string) (Job, error) {
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'running', started_at = now(),
+			deadline = now() + timeout_ms * interval '1 millisecond'
+		WHERE id = $1 AND status = 'queued'`, id)
+	if err != nil {
+		return Job{}, fmt.Errorf("start job: %w", err)
+	}
+	return s.JobByID(ctx, id)
+}
+
+// FailJob ends a job as failed with a message for the client.
+func (s *Store) FailJob(ctx context.Context, id, msg string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'failed', error = $2, finished_at = now()
+		WHERE id = $1 AND status IN ('queued', 'running')`, id, msg)
+	return err
+}
+
+// TimeOutJob ends a running job whose deadline has passed as timed_out.
+func (s *Store) TimeOutJob(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'timed_out', finished_at = now()
+		WHERE id = $1 AND status = 'running' AND deadline <= now()`, id)
+	return err
+}
+
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}

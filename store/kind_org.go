@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zimport/zimport/importdata"
+)
+
+// step creates the org with its given id, or finds it when it exists; an
+// org that can be neither created nor found is skipped with all its data.
+func init() {
+	register(&Step{Name: "org", Fields: []string{"orgId", "org", "orgState"}, Stage: StagePass1, Order: 1, apply: applyOrg})
+}
+
+func applyOrg(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	present, err := a.createOrg(ctx, step, org)
+	if err != nil {
+		return err
+	}
+	a.orgPresent = present
+	if present {
+		a.succeed(step, 0, "org", a.orgID)
+	}
+	_, err = a.tx.Exec(ctx, `UPDATE job_orgs SET present = $3 WHERE job_id = $1 AND org_index = $2`,
+		a.unit.JobID, a.unit.OrgIndex, present)
+	return err
+}
+
+// createOrg reports whether the org exists afterwards.
+func (a *applier) createOrg(ctx context.Context, step *Step, org *importdata.DataOrg) (bool, error) {
+	exists, err := a.orgExists(ctx, a.orgID)
+	if err != nil {
+		return false, err
+	}
+	if exists {
+		a.failOrExisting(step, 0, "org", a.orgID, zerr("ORG-lapo2n", "Errors.Org.AlreadyExisting", ""))
+		return true, nil
+	}
+	if err := org.Validate(fmt.Sprintf("orgs[%d]", a.unit.OrgIndex)); err != nil {
+		a.fail(step, 0, "org", a.orgID, zerr("ORG-4nd8s", "Errors.Org.Invalid", err.Error()))
+		return false, nil
+	}
+	if org.Org == nil {
+		a.fail(step, 0, "org", a.orgID, zerr("ORG-4nd8s", "Errors.Org.Invalid", fmt.Sprintf("org %q does not exist and orgs[%d].org is missing", a.orgID, a.unit.OrgIndex)))
+		return false, nil
+	}
+	state := importdata.OrgStateActive
+	if org.OrgState == importdata.OrgStateInactive {
+		state = importdata.OrgStateInactive
+	}
+	tag, err := a.tx.Exec(ctx, `INSERT INTO orgs (instance_id, id, name, state) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		a.job.InstanceID, a.orgID, org.Org.Name, state.String())
+	if err != nil {
+		return false, fmt.Errorf("insert org: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		// Another unit created the same id meanwhile, or the name is taken.
+		if exists, err := a.orgExists(ctx, a.orgID); err != nil || exists {
+			a.failOrExisting(step, 0, "org", a.orgID, zerr("ORG-lapo2n", "Errors.Org.AlreadyExisting", ""))
+			return exists, err
+		}
+		a.fail(step, 0, "org", a.orgID, zerr("ORG-lapo2n", "Errors.Org.AlreadyExists", fmt.Sprintf("an org named %q exists", org.Org.Name)))
+		return false, nil
+	}
+	return true, nil
+}
+
+// failOrExisting records an existing entity: an error, or a skip when the job
+// says onConflict SKIP.
+func (a *applier) failOrExisting(step *Step, item int, typ, id, msg string) {
+	if a.job.OnConflict == importdata.OnConflictSkip {
+		a.skip(step, item, typ, id)
+		return
+	}
+	a.fail(step, item, typ, id, msg)
+}
+
+func (a *applier) orgExists(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := a.tx.QueryRow(ctx, `SELECT 1 FROM orgs WHERE instance_id = $1 AND id = $2`, a.job.InstanceID, id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up org: %w", err)
+	}
+	return true, nil
+}
+
+// zerr formats an entity error the way ZITADEL does ("ID=<id> Message=<key>"),
+// with a detail that says what was wrong.
+func zerr(id, key, detail string) string {
+	if detail == "" {
+		return "ID=" + id + " Message=" + key
+	}
+	return "ID=" + id + " Message=" + key + " (" + detail + ")"
+}

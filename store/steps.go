@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/zimport/zimport/importdata"
+)
+
+// Stages of an import. ZITADEL's pass 2 is split in two so that user grants,
+// which may name a project grant of any org, run after every project grant.
+const (
+	StagePass1          = 1 // org, policies, users, projects, apps, roles: per org
+	StagePass2          = 2 // trigger actions, project grants
+	StagePass2UserGrant = 3 // user grants
+	StagePass3          = 4 // members
+)
+
+// Pass returns ZITADEL's pass (1, 2 or 3) of a stage.
+func Pass(stage int) int {
+	switch stage {
+	case StagePass1:
+		return 1
+	case StagePass2, StagePass2UserGrant:
+		return 2
+	}
+	return 3
+}
+
+// Step is one kind of entity in ZITADEL's import order. Adding a kind is
+// adding one file that registers its Step.
+type Step struct {
+	// Name is the kind's progress key, e.g. "human_users".
+	Name string
+	// Fields are the DataOrg members (canonical JSON names) the step reads.
+	Fields []string
+	// Stage is the step's stage; Order its position within the stage.
+	Stage, Order int
+	// Chunkable marks a step over one entity array that may be split into
+	// chunks of consecutive elements, applied by separate units.
+	Chunkable bool
+	// apply imports the step's entities of one org (or one chunk of them).
+	apply func(ctx context.Context, a *applier, s *Step, org *importdata.DataOrg) error
+}
+
+// number orders results: stage and order in one integer.
+func (s *Step) number() int { return s.Stage*100 + s.Order }
+
+var registry = map[string]*Step{}
+
+// register adds a step at package initialisation.
+func register(s *Step) *Step {
+	if _, dup := registry[s.Name]; dup {
+		panic(fmt.Sprintf("store: step %q registered twice", s.Name))
+	}
+	registry[s.Name] = s
+	return s
+}
+
+// Steps returns every step in import order.
+func Steps() []Step {
+	out := make([]Step, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].number() < out[j].number() })
+	return out
+}
