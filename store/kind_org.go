@@ -14,6 +14,8 @@ import (
 // org that can be neither created nor found is skipped with all its data.
 func init() {
 	register(&Step{Name: "org", Fields: []string{"orgId", "org", "orgState"}, Stage: StagePass1, Order: 1, apply: applyOrg})
+	// The org's success entry is the org itself: the result renderer starts an
+	// ImportDataSuccessOrg for every org with an "ok" org result.
 }
 
 func applyOrg(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {

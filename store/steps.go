@@ -37,6 +37,12 @@ type Step struct {
 	Fields []string
 	// Stage is the step's stage; Order its position within the stage.
 	Stage, Order int
+	// Success is the ImportDataSuccessOrg list that holds the step's
+	// successes, e.g. "humanUserIds"; empty when it has none.
+	Success string
+	// SuccessKeys are the member names of an object entry of Success, taken
+	// from a result's f1..f4; nil when entries are plain strings (the id).
+	SuccessKeys []string
 	// Chunkable marks a step over one entity array that may be split into
 	// chunks of consecutive elements, applied by separate units.
 	Chunkable bool
