@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// runDemo creates an instance with a machine owner and a PAT, submits the
+// example import with that PAT, waits for the job and prints its result.
+func runDemo(ctx context.Context, getenv func(string) string) error {
+	base := strings.TrimRight(envOr(getenv, "ZIMPORT_API_URL", "http://127.0.0.1:8080"), "/")
+	token, _, _ := strings.Cut(getenv("ZIMPORT_SYSTEM_TOKENS"), ",")
+	if token == "" {
+		return errors.New("demo: ZIMPORT_SYSTEM_TOKENS is empty")
+	}
+	file := envOr(getenv, "ZIMPORT_DEMO_FILE", "examples/import.json")
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	c := demoClient{base: base, http: &http.Client{Timeout: 70 * time.Second}}
+
+	fmt.Fprintln(os.Stderr, "demo: creating an instance (POST /instances/_create)")
+	created, err := c.submit(ctx, "/instances/_create", token, []byte(`{"instanceName":"Demo","firstOrgName":"Demo Org",
+		"machine":{"userName":"importer","name":"Importer","personalAccessToken":{}}}`))
+	if err != nil {
+		return err
+	}
+	inst, err := c.wait(ctx, created, token)
+	if err != nil {
+		return err
+	}
+	var ir struct {
+		InstanceID string `json:"instanceId"`
+		PAT        string `json:"pat"`
+	}
+	if err := json.Unmarshal(inst, &ir); err != nil || ir.PAT == "" {
+		return fmt.Errorf("demo: instance job gave no PAT: %s", inst)
+	}
+	fmt.Fprintf(os.Stderr, "demo: instance %s created\n", ir.InstanceID)
+	if f := getenv("ZIMPORT_DEMO_PAT_FILE"); f != "" {
+		if err := os.WriteFile(f, []byte(ir.PAT+"\n"), 0o600); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	fmt.Fprintf(os.Stderr, "demo: importing %s (POST /import)\n", file)
+	job, err := c.submit(ctx, "/import", ir.PAT, body)
+	if err != nil {
+		return err
+	}
+	result, err := c.wait(ctx, job, ir.PAT)
+	if err != nil {
+		return err
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, result, "", "  "); err != nil {
+		return fmt.Errorf("demo: result is not JSON: %w", err)
+	}
+	fmt.Println(pretty.String())
+	return nil
+}
+
+type demoClient struct {
+	base string
+	http *http.Client
+}
+
+func (c demoClient) do(ctx context.Context, method, path, token string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("demo: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// submit posts a job and returns its id.
+func (c demoClient) submit(ctx context.Context, path, token string, body []byte) (string, error) {
+	code, b, err := c.do(ctx, http.MethodPost, path, token, body)
+	if err != nil {
+		return "", err
+	}
+	var j struct {
+		JobID string `json:"jobId"`
+	}
+	if code != http.StatusAccepted || json.Unmarshal(b, &j) != nil || j.JobID == "" {
+		return "", fmt.Errorf("demo: POST %s answered %d: %s", path, code, b)
+	}
+	return j.JobID, nil
+}
+
+// wait polls a job until it ends and returns its result.
+func (c demoClient) wait(ctx context.Context, id, token string) ([]byte, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		code, b, err := c.do(ctx, http.MethodGet, "/jobs/"+id, token, nil)
+		if err != nil {
+			return nil, err
+		}
+		var j struct {
+			Status string `json:"status"`
+		}
+		if code != http.StatusOK || json.Unmarshal(b, &j) != nil {
+			return nil, fmt.Errorf("demo: GET /jobs/%s answered %d: %s", id, code, b)
+		}
+		if j.Status != "queued" && j.Status != "running" {
+			fmt.Fprintf(os.Stderr, "demo: job %s ended %s\n", id, j.Status)
+			code, b, err := c.do(ctx, http.MethodGet, "/jobs/"+id+"/result", token, nil)
+			if err == nil && code != http.StatusOK {
+				err = fmt.Errorf("demo: GET /jobs/%s/result answered %d: %s", id, code, b)
+			}
+			return b, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("demo: job %s still %s after 2 minutes; is a worker running?", id, j.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,86 @@
+// Package worker holds zimport's asynq handlers: the split of an import into
+// units, the application of each unit, the deadline of a job and the creation
+// of instances. Every handler is idempotent: the state lives in PostgreSQL,
+// and a task retried after a crash finds what was done and goes on from there.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/zimport/zimport/store"
+	"github.com/zimport/zimport/tasks"
+)
+
+// Enqueuer puts tasks on the queue; *asynq.Client is one.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Config tunes the import handlers.
+type Config struct {
+	// ChunkSize is the number of array elements per chunk unit.
+	ChunkSize int
+	// BcryptCost is the cost of hashes of plain passwords.
+	BcryptCost int
+}
+
+// Worker runs the import tasks.
+type Worker struct {
+	log *zap.Logger
+	st  *store.Store
+	q   Enqueuer
+	cfg Config
+}
+
+// New returns a Worker.
+func New(log *zap.Logger, st *store.Store, q Enqueuer, cfg Config) *Worker {
+	if cfg.ChunkSize <= 0 {
+		cfg.ChunkSize = 1000
+	}
+	return &Worker{log: log.Named("worker"), st: st, q: q, cfg: cfg}
+}
+
+// Register adds the import handlers to mux.
+func (w *Worker) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(tasks.TypeImportSplit, w.split)
+	mux.HandleFunc(tasks.TypeImportUnit, w.unit)
+	mux.HandleFunc(tasks.TypeImportDeadline, w.deadline)
+}
+
+// enqueue puts a task on the queue; a task with the same id already queued
+// or running is as good as a new one.
+func (w *Worker) enqueue(ctx context.Context, t *asynq.Task) error {
+	if _, err := w.q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", t.Type(), err)
+	}
+	return nil
+}
+
+// enqueueUnits enqueues the units of a job that may run now.
+func (w *Worker) enqueueUnits(ctx context.Context, jobID string, after store.UnitKey) error {
+	keys, err := w.st.ReadyUnits(ctx, jobID, after)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := w.enqueue(ctx, tasks.NewImportUnitTask(tasks.UnitPayload{JobID: k.JobID, Stage: k.Stage, OrgIndex: k.OrgIndex, Seq: k.Seq})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadJob returns the job of a task; a job that no longer exists can never
+// be worked on, so its tasks are not retried.
+func (w *Worker) loadJob(ctx context.Context, id string) (store.Job, error) {
+	job, err := w.st.JobByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return job, fmt.Errorf("job %s: %w: %w", id, err, asynq.SkipRetry)
+	}
+	return job, err
+}
