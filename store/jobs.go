@@ -86,7 +86,8 @@ type Scope struct {
 
 func (sc Scope) filter(arg int) string {
 	if sc.InstanceID == "" && sc.System {
-		return "TRUE"
+		// Still names the parameter, so that callers pass the same arguments.
+		return fmt.Sprintf("$%d::text IS NOT NULL", arg)
 	}
 	return fmt.Sprintf("instance_id = $%d", arg)
 }

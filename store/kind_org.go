@@ -19,12 +19,15 @@ func init() {
 }
 
 func applyOrg(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	recorded := len(a.results)
 	present, err := a.createOrg(ctx, step, org)
 	if err != nil {
 		return err
 	}
 	a.orgPresent = present
-	if present {
+	if present && len(a.results) == recorded {
+		// Created now. An org that existed has its error (or skip) as its
+		// result; the renderer lists it as present (job_orgs.present).
 		a.succeed(step, 0, "org", a.orgID)
 	}
 	_, err = a.tx.Exec(ctx, `UPDATE job_orgs SET present = $3 WHERE job_id = $1 AND org_index = $2`,

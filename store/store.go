@@ -24,6 +24,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict is returned when a row with the same key already exists.
 	ErrConflict = errors.New("already exists")
+	// ErrInvalid is returned when an argument, such as a page cursor, is malformed.
+	ErrInvalid = errors.New("invalid argument")
 )
 
 // Store is a handle on the database.

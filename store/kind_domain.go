@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zimport/zimport/importdata"
+)
+
+// step adds the org's domains; a domain may be verified directly (no DNS
+// challenge) and made the org's primary domain.
+func init() {
+	register(&Step{Name: "domains", Fields: []string{"domains"}, Stage: StagePass1, Order: 3,
+		Success: "domains", Chunkable: true, apply: applyDomains})
+	// Success rows carry the domain name as their id (the success entry);
+	// errors use ZITADEL's id "orgId_domainName".
+}
+
+func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	items := org.Domains
+	o := newOutcomes(a, step, "domain", len(items))
+	var names []string
+	for i, it := range items {
+		d := it.V
+		o.setID(i, a.orgID+"_"+d.DomainName)
+		if o.check(i, "domains", it.Err, &d, "ORG-R24hb", "Errors.Org.InvalidDomain") {
+			names = append(names, d.DomainName)
+		}
+	}
+	if len(names) == 0 {
+		return o.flush()
+	}
+	// Per name: its folded form (as the database folds it), whether this org
+	// has it, and whether another org of the instance verified it.
+	rows, err := a.textRows(ctx, "look up domains", `SELECT n, lower(n),
+			EXISTS (SELECT 1 FROM org_domains WHERE instance_id = $1 AND org_id = $2 AND lower(domain) = lower(n))::text,
+			EXISTS (SELECT 1 FROM org_domains WHERE instance_id = $1 AND org_id <> $2 AND is_verified AND lower(domain) = lower(n))::text
+		FROM unnest($3::text[]) AS n`, a.job.InstanceID, a.orgID, names)
+	if err != nil {
+		return err
+	}
+	type found struct {
+		folded                 string
+		own, verifiedElsewhere bool
+	}
+	known := make(map[string]found, len(rows))
+	for _, r := range rows {
+		known[r[0]] = found{r[1], r[2] == "true", r[3] == "true"}
+	}
+
+	const exists = "Errors.Org.Domain.AlreadyExists"
+	seen := map[string]bool{}
+	var idx []int
+	var insNames []string
+	var insVerified []bool
+	for i, it := range items {
+		if !o.open(i) {
+			continue
+		}
+		d, k := it.V, known[it.V.DomainName]
+		switch {
+		case k.own:
+			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
+		case seen[k.folded]:
+			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("domain %q is listed twice", d.DomainName)))
+		default:
+			seen[k.folded] = true
+			idx = append(idx, i)
+			insNames = append(insNames, d.DomainName)
+			insVerified = append(insVerified, d.IsVerified && !k.verifiedElsewhere)
+		}
+	}
+
+	inserted, err := a.insertDomains(ctx, insNames, insVerified)
+	if err != nil {
+		return err
+	}
+	// A domain verified by another org meanwhile is added unverified.
+	var retry []string
+	for j, name := range insNames {
+		if !inserted[name] && insVerified[j] {
+			retry = append(retry, name)
+			insVerified[j] = false
+		}
+	}
+	if len(retry) > 0 {
+		again, err := a.insertDomains(ctx, retry, make([]bool, len(retry)))
+		if err != nil {
+			return err
+		}
+		for name := range again {
+			inserted[name] = true
+		}
+	}
+
+	primary := ""
+	for j, i := range idx {
+		d := items[i].V
+		if !inserted[d.DomainName] {
+			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
+			continue
+		}
+		o.ok(i, d.DomainName)
+		if d.IsVerified && !insVerified[j] {
+			o.note(i, "domain_isverified", zerr("V3-DKcYh", exists,
+				fmt.Sprintf("domain %q is verified by another org; it was added unverified", d.DomainName)))
+		}
+		if d.IsPrimary {
+			if !insVerified[j] {
+				o.note(i, "domain_isprimary", zerr("ORG-Ggd32", "Errors.Org.DomainNotVerified",
+					fmt.Sprintf("domain %q is not verified and cannot be primary", d.DomainName)))
+				continue
+			}
+			primary = d.DomainName // the last one wins, as one after the other would
+		}
+	}
+	if primary != "" {
+		if _, err := a.tx.Exec(ctx, `UPDATE org_domains SET is_primary = (domain = $3)
+			WHERE instance_id = $1 AND org_id = $2 AND (is_primary OR domain = $3)`,
+			a.job.InstanceID, a.orgID, primary); err != nil {
+			return fmt.Errorf("set primary domain: %w", err)
+		}
+	}
+	return o.flush()
+}
+
+// insertDomains adds domains to the org and returns those it added.
+func (a *applier) insertDomains(ctx context.Context, names []string, verified []bool) (map[string]bool, error) {
+	if len(names) == 0 {
+		return map[string]bool{}, nil
+	}
+	rows, err := a.textRows(ctx, "insert domains", `INSERT INTO org_domains (instance_id, org_id, domain, is_verified)
+		SELECT $1, $2, t.domain, t.verified FROM unnest($3::text[], $4::bool[]) AS t(domain, verified)
+		ON CONFLICT DO NOTHING RETURNING domain`, a.job.InstanceID, a.orgID, names, verified)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		out[r[0]] = true
+	}
+	return out, nil
+}

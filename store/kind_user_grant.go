@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/zimport/zimport/importdata"
+)
+
+// step authorizes users on projects: the org's own projects, or projects of
+// other orgs granted to it. It runs after every project grant of the job.
+// The grant's id is generated.
+func init() {
+	register(&Step{Name: "user_grants", Fields: []string{"userGrants"}, Stage: StagePass2UserGrant, Order: 1,
+		Success: "userGrants", SuccessKeys: []string{"projectId", "userId"}, Chunkable: true, apply: applyUserGrants})
+}
+
+const userGrantExists = "ID=V3-DKcYh Message=Errors.UserGrant.AlreadyExists"
+
+// projectGrant is a row of project_grants.
+type projectGrant struct {
+	id, project, grantedOrg string
+	roles                   map[string]bool
+}
+
+func applyUserGrants(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	items := org.UserGrants
+	o := newOutcomes(a, step, "user_grant", len(items))
+	var users, projects, grantIDs []string
+	for i, it := range items {
+		g := it.V
+		o.setID(i, a.orgID+"_"+g.ProjectID+"_"+g.UserID)
+		if o.check(i, "userGrants", it.Err, &g, "COMMAND-kVfMa", "Errors.UserGrant.Invalid") {
+			users, projects, grantIDs = append(users, g.UserID), append(projects, g.ProjectID), append(grantIDs, g.ProjectGrantID)
+		}
+	}
+	if len(users) == 0 {
+		return o.flush()
+	}
+	userOwners, err := a.owners(ctx, "users", distinctIDs(users))
+	if err != nil {
+		return err
+	}
+	projects = distinctIDs(projects)
+	projectOwners, err := a.owners(ctx, "projects", projects)
+	if err != nil {
+		return err
+	}
+	roles, err := a.roleKeys(ctx, projects)
+	if err != nil {
+		return err
+	}
+	// The grants named, and the grants to this org of other orgs' projects
+	// (a user grant without a grant id on such a project uses that grant).
+	var foreign []string
+	for _, p := range projects {
+		if owner := projectOwners[p]; owner != "" && owner != a.orgID {
+			foreign = append(foreign, p)
+		}
+	}
+	grants, grantOf, err := a.projectGrants(ctx, distinctIDs(grantIDs), foreign)
+	if err != nil {
+		return err
+	}
+
+	// resolved is the grant id of each open item, "" for the org's own project.
+	resolved := make([]string, len(items))
+	var cu, cp, cg []string
+	for i, it := range items {
+		if !o.open(i) {
+			continue
+		}
+		g := it.V
+		var pg *projectGrant
+		switch {
+		case userOwners[g.UserID] == "":
+			o.fail(i, zerr("COMMAND-4M0fs", "Errors.User.NotFound", fmt.Sprintf("user %q does not exist", g.UserID)))
+			continue
+		case projectOwners[g.ProjectID] == "":
+			o.fail(i, zerr("COMMAND-m9gsd", "Errors.Project.NotFound", fmt.Sprintf("project %q does not exist", g.ProjectID)))
+			continue
+		case g.ProjectGrantID != "":
+			pg = grants[g.ProjectGrantID]
+			if pg == nil || pg.project != g.ProjectID || pg.grantedOrg != a.orgID {
+				o.fail(i, zerr("COMMAND-huvKF", "Errors.Project.Grant.NotFound",
+					fmt.Sprintf("project grant %q of project %q to org %q does not exist", g.ProjectGrantID, g.ProjectID, a.orgID)))
+				continue
+			}
+		case projectOwners[g.ProjectID] != a.orgID:
+			pg = grantOf[g.ProjectID]
+			if pg == nil {
+				o.fail(i, zerr("COMMAND-4m9ff", "Errors.Project.Grant.NotFound",
+					fmt.Sprintf("project %q belongs to org %q and is not granted to org %q", g.ProjectID, projectOwners[g.ProjectID], a.orgID)))
+				continue
+			}
+		}
+		if m := missingKeys(g.RoleKeys, roles[g.ProjectID]); m != "" {
+			o.fail(i, zerr("COMMAND-mm9F4", "Errors.Project.Role.NotFound", fmt.Sprintf("project %q has no role %s", g.ProjectID, m)))
+			continue
+		}
+		if pg != nil {
+			if m := missingKeys(g.RoleKeys, pg.roles); m != "" {
+				o.fail(i, zerr("COMMAND-mm9F4", "Errors.Project.Role.NotFound", fmt.Sprintf("project grant %q does not grant role %s", pg.id, m)))
+				continue
+			}
+			resolved[i] = pg.id
+		}
+		cu, cp, cg = append(cu, g.UserID), append(cp, g.ProjectID), append(cg, resolved[i])
+	}
+	if len(cu) == 0 {
+		return o.flush()
+	}
+	existing, err := a.set(ctx, "look up user grants", `SELECT user_id, project_id, project_grant_id FROM user_grants
+		WHERE instance_id = $1 AND (user_id, project_id, project_grant_id) IN (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))`,
+		a.job.InstanceID, cu, cp, cg)
+	if err != nil {
+		return err
+	}
+	var idx []int
+	var uid, pid, gid, keys []string
+	for i, it := range items {
+		if !o.open(i) {
+			continue
+		}
+		g := it.V
+		k := tuple{g.UserID, g.ProjectID, resolved[i]}
+		if existing[k] {
+			o.exists(i, userGrantExists)
+			continue
+		}
+		existing[k] = true
+		idx = append(idx, i)
+		uid, pid, gid, keys = append(uid, g.UserID), append(pid, g.ProjectID), append(gid, resolved[i]), append(keys, jsonList(g.RoleKeys))
+	}
+	if len(idx) == 0 {
+		return o.flush()
+	}
+	inserted, err := a.set(ctx, "insert user grants", `INSERT INTO user_grants (instance_id, id, org_id, user_id, project_id, project_grant_id, role_keys)
+		SELECT $1, gen_random_uuid()::text, $2, t.user_id, t.project_id, t.grant_id, `+fromJSONList("t.role_keys")+`
+		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS t(user_id, project_id, grant_id, role_keys)
+		ON CONFLICT DO NOTHING RETURNING user_id, project_id, project_grant_id`,
+		a.job.InstanceID, a.orgID, uid, pid, gid, keys)
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		g := items[i].V
+		if inserted[tuple{g.UserID, g.ProjectID, resolved[i]}] {
+			o.ok(i, o.list[i].id, g.ProjectID, g.UserID)
+		} else {
+			o.exists(i, userGrantExists)
+		}
+	}
+	return o.flush()
+}
+
+// projectGrants returns the project grants with the given ids, and the grants
+// to this org of the given projects by project.
+func (a *applier) projectGrants(ctx context.Context, ids, projects []string) (byID, byProject map[string]*projectGrant, err error) {
+	byID, byProject = map[string]*projectGrant{}, map[string]*projectGrant{}
+	if len(ids) == 0 && len(projects) == 0 {
+		return byID, byProject, nil
+	}
+	rows, err := a.textRows(ctx, "look up project grants", `SELECT id, project_id, granted_org_id, to_json(role_keys)::text
+		FROM project_grants WHERE instance_id = $1 AND (id = ANY($2) OR (granted_org_id = $3 AND project_id = ANY($4)))`,
+		a.job.InstanceID, ids, a.orgID, projects)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range rows {
+		var keys []string
+		if err := json.Unmarshal([]byte(r[3]), &keys); err != nil {
+			return nil, nil, fmt.Errorf("look up project grants: role keys of %s: %w", r[0], err)
+		}
+		pg := &projectGrant{id: r[0], project: r[1], grantedOrg: r[2], roles: map[string]bool{}}
+		for _, k := range keys {
+			pg.roles[k] = true
+		}
+		byID[pg.id] = pg
+		if pg.grantedOrg == a.orgID {
+			byProject[pg.project] = pg
+		}
+	}
+	return byID, byProject, nil
+}

@@ -1,0 +1,456 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/zimport/zimport/importdata"
+)
+
+// This file holds what the entity kinds share: recording outcomes in input
+// order, batched look-ups, and password hashing.
+
+// outcomes collects the outcome of each item of one step's list, decided in
+// phases (decoding, field rules, references, existing rows, the insert), and
+// records them in input order.
+type outcomes struct {
+	a    *applier
+	step *Step
+	typ  string
+	list []outcome
+}
+
+type outcome struct {
+	state int
+	// id is the result's id in ZITADEL's error format, e.g. "org1_project1_user1".
+	id string
+	// okID replaces id in a success, whose entry may differ ("domainName").
+	okID string
+	msg  string
+	f    []string
+	// notes are errors of follow-up operations of an imported item (a domain
+	// that could not be verified); they do not change its count.
+	notes []note
+}
+
+type note struct{ typ, msg string }
+
+const (
+	outcomePending = iota
+	outcomeOK
+	outcomeFailed
+	outcomeExisted
+)
+
+func newOutcomes(a *applier, step *Step, typ string, n int) *outcomes {
+	return &outcomes{a: a, step: step, typ: typ, list: make([]outcome, n)}
+}
+
+// setID sets the error-format id of item i.
+func (o *outcomes) setID(i int, id string) { o.list[i].id = id }
+
+// open reports whether item i has no outcome yet.
+func (o *outcomes) open(i int) bool { return o.list[i].state == outcomePending }
+
+func (o *outcomes) fail(i int, msg string) {
+	o.list[i].state, o.list[i].msg = outcomeFailed, msg
+}
+
+// exists records an item whose key exists: an error, or a skip with onConflict SKIP.
+func (o *outcomes) exists(i int, msg string) {
+	o.list[i].state, o.list[i].msg = outcomeExisted, msg
+}
+
+// ok records a success whose result id is okID (the success-list entry when
+// the step's entries are plain strings) with the entry's fields f.
+func (o *outcomes) ok(i int, okID string, f ...string) {
+	o.list[i].state, o.list[i].okID, o.list[i].f = outcomeOK, okID, f
+}
+
+// note adds an error of type typ about a follow-up of item i.
+func (o *outcomes) note(i int, typ, msg string) {
+	o.list[i].notes = append(o.list[i].notes, note{typ, msg})
+}
+
+// check records item i as failed when it did not decode, breaks its field
+// rules or holds a NUL character (which PostgreSQL text cannot store). code
+// and key are the ZITADEL error of an invalid entity. It reports whether the
+// item is still open.
+func (o *outcomes) check(i int, field string, decodeErr error, v interface{ Validate(string) error }, code, key string) bool {
+	path := o.a.path(field, i)
+	if decodeErr != nil {
+		msg := importdata.DescribeError(path, decodeErr)
+		if !strings.HasPrefix(msg, path) {
+			msg = path + ": " + msg // e.g. an element that is not an object
+		}
+		o.fail(i, zerr(code, key, msg))
+		return false
+	}
+	if err := v.Validate(path); err != nil {
+		o.fail(i, zerr(code, key, err.Error()))
+		return false
+	}
+	if p := nulPath(reflect.ValueOf(v)); p != "" {
+		o.fail(i, zerr(code, key, path+p+": contains a NUL character"))
+		return false
+	}
+	return true
+}
+
+// flush records every outcome in input order.
+func (o *outcomes) flush() error {
+	a := o.a
+	for i, r := range o.list {
+		item := a.item(i)
+		r.id, r.okID, r.msg = safeText(r.id), safeText(r.okID), safeText(r.msg)
+		for j := range r.f {
+			r.f[j] = safeText(r.f[j])
+		}
+		switch r.state {
+		case outcomeOK:
+			a.succeed(o.step, item, o.typ, r.okID, r.f...)
+		case outcomeFailed:
+			a.fail(o.step, item, o.typ, r.id, r.msg)
+		case outcomeExisted:
+			a.failOrExisting(o.step, item, o.typ, r.id, r.msg)
+		default:
+			return fmt.Errorf("%s[%d] has no outcome", o.step.Name, item)
+		}
+		for n, nt := range r.notes {
+			// Recorded beside the item's success, not counted a second time.
+			a.results = append(a.results, result{step: o.step, item: item, sub: n + 1,
+				outcome: "error", typ: nt.typ, id: r.id, message: safeText(nt.msg)})
+		}
+	}
+	return nil
+}
+
+// safeText replaces NUL characters, which PostgreSQL text cannot hold, so
+// that an id taken from bad input can still be reported.
+func safeText(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// textRows runs a query whose columns are all text and returns its rows;
+// what says what the query does in an error ("look up users").
+func (a *applier) textRows(ctx context.Context, what, sql string, args ...any) ([][]string, error) {
+	rows, err := a.tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out [][]string
+	n := len(rows.FieldDescriptions())
+	for rows.Next() {
+		row := make([]string, n)
+		dest := make([]any, n)
+		for j := range row {
+			dest[j] = &row[j]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// owners returns the org of each of ids that exists in table (orgs, users or
+// projects) in the job's instance; an org is its own owner.
+func (a *applier) owners(ctx context.Context, table string, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	owner := "org_id"
+	if table == "orgs" {
+		owner = "id"
+	}
+	rows, err := a.textRows(ctx, "look up "+table,
+		`SELECT id, `+owner+` FROM `+table+` WHERE instance_id = $1 AND id = ANY($2)`, a.job.InstanceID, ids)
+	for _, r := range rows {
+		out[r[0]] = r[1]
+	}
+	return out, err
+}
+
+// roleKeys returns the role keys of each of the projects.
+func (a *applier) roleKeys(ctx context.Context, projects []string) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	if len(projects) == 0 {
+		return out, nil
+	}
+	rows, err := a.textRows(ctx, "look up project roles",
+		`SELECT project_id, role_key FROM project_roles WHERE instance_id = $1 AND project_id = ANY($2)`,
+		a.job.InstanceID, projects)
+	for _, r := range rows {
+		if out[r[0]] == nil {
+			out[r[0]] = map[string]bool{}
+		}
+		out[r[0]][r[1]] = true
+	}
+	return out, err
+}
+
+// set returns the rows of a look-up as a set of keys of up to three columns.
+func (a *applier) set(ctx context.Context, what, sql string, args ...any) (map[tuple]bool, error) {
+	rows, err := a.textRows(ctx, what, sql, args...)
+	out := make(map[tuple]bool, len(rows))
+	for _, r := range rows {
+		var k tuple
+		copy(k[:], r)
+		out[k] = true
+	}
+	return out, err
+}
+
+// tuple is a composite key (project id, user id, ...) of a look-up or a dedup.
+type tuple [3]string
+
+// missingKeys returns the elements of want that are not in have, quoted, for a message.
+func missingKeys(want []string, have map[string]bool) string {
+	var out []string
+	for _, w := range want {
+		if !have[w] {
+			out = append(out, fmt.Sprintf("%q", w))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// uniqueStrings returns ss without repeated elements, in their first order.
+func uniqueStrings(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	seen := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// distinctIDs returns the distinct non-empty values of ss.
+func distinctIDs(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	seen := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// nulPath returns the JSON path (".user.profile.firstName") of the first
+// string in v that contains a NUL character, or "" when there is none.
+func nulPath(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return ""
+		}
+		return nulPath(v.Elem())
+	case reflect.String:
+		if strings.IndexByte(v.String(), 0) >= 0 {
+			return "." // the caller's path names the value itself
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if p := nulPath(v.Index(i)); p != "" {
+				if p == "." {
+					p = ""
+				}
+				return fmt.Sprintf("[%d]%s", i, p)
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if p := nulPath(v.Field(i)); p != "" {
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if p == "." {
+					return "." + name
+				}
+				return "." + name + p
+			}
+		}
+	}
+	return ""
+}
+
+// maxBcryptBytes is the longest password bcrypt hashes.
+const maxBcryptBytes = 72
+
+// hashPasswords returns the bcrypt hashes of plain at cost (bcrypt's default
+// below its minimum), hashed on up to GOMAXPROCS goroutines since bcrypt is
+// slow on purpose. An empty password has an empty hash.
+func hashPasswords(ctx context.Context, plain []string, cost int) ([]string, error) {
+	out := make([]string, len(plain))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range plain {
+		if p == "" {
+			continue
+		}
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			h, err := bcrypt.GenerateFromPassword([]byte(p), cost)
+			if err != nil {
+				return fmt.Errorf("hash password: %w", err)
+			}
+			out[i] = string(h)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// newUser is a user that passed its checks and may be inserted.
+type newUser struct {
+	i        int    // index in the step's list
+	id, name string // user id and user name
+}
+
+// nameTaken is the error of a user whose name another user has.
+func nameTaken(name string) string {
+	return zerr("V3-DKcYh", "Errors.User.AlreadyExists", fmt.Sprintf("user name %q is taken", name))
+}
+
+// claimUsers decides in input order which of users may be inserted: an id
+// that exists in the instance or earlier in the list is reported with
+// existsMsg (onConflict SKIP applies), a user name that is taken or used
+// earlier in the list fails. User names are unique per instance, ignoring case
+// as the database's lower() does.
+func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, existsMsg string) ([]newUser, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(users))
+	names := make([]string, len(users))
+	for j, u := range users {
+		ids[j], names[j] = u.id, u.name
+	}
+	owners, err := a.owners(ctx, "users", ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.textRows(ctx, "look up user names", `SELECT n, lower(n),
+			EXISTS (SELECT 1 FROM users WHERE instance_id = $1 AND username_scope = '' AND lower(username) = lower(n))::text
+		FROM unnest($2::text[]) AS n`, a.job.InstanceID, names)
+	if err != nil {
+		return nil, err
+	}
+	folded := make(map[string]string, len(rows))
+	taken := map[string]bool{}
+	for _, r := range rows {
+		folded[r[0]] = r[1]
+		if r[2] == "true" {
+			taken[r[1]] = true
+		}
+	}
+	seenID := map[string]bool{}
+	out := users[:0:0]
+	for _, u := range users {
+		f := folded[u.name]
+		switch {
+		case owners[u.id] != "" || seenID[u.id]:
+			o.exists(u.i, existsMsg)
+		case taken[f]:
+			o.fail(u.i, nameTaken(u.name))
+		default:
+			seenID[u.id], taken[f] = true, true
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// settleUsers records the outcome of the users an insert was given: those it
+// returned succeeded; another was created meanwhile by a parallel unit (its
+// id exists now) or lost its user name to one.
+func (a *applier) settleUsers(ctx context.Context, o *outcomes, users []newUser, inserted map[string]bool, existsMsg string) error {
+	var lost []string
+	for _, u := range users {
+		if !inserted[u.id] {
+			lost = append(lost, u.id)
+		}
+	}
+	owners, err := a.owners(ctx, "users", lost)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		switch {
+		case inserted[u.id]:
+			o.ok(u.i, u.id)
+		case owners[u.id] != "":
+			o.exists(u.i, existsMsg)
+		default:
+			o.fail(u.i, nameTaken(u.name))
+		}
+	}
+	return nil
+}
+
+// firstColumn returns the set of the first column of rows.
+func firstColumn(rows [][]string) map[string]bool {
+	out := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		out[r[0]] = true
+	}
+	return out
+}
+
+// userState keeps the states an import may set (inactive, locked); every
+// other state is stored as active, as ZITADEL does.
+func userState(s importdata.UserState) string {
+	switch s {
+	case importdata.UserStateInactive, importdata.UserStateLocked:
+		return s.String()
+	}
+	return importdata.UserStateActive.String()
+}
+
+// column returns a column of n values for an unnest insert.
+func column(n int) []string { return make([]string, n) }
+
+// jsonList encodes a list for an unnest insert, where a column of lists
+// travels as JSON text (unnest flattens a two-dimensional array) and becomes
+// text[] again with jsonList's SQL counterpart, fromJSONList.
+func jsonList(ss []string) string {
+	b, err := json.Marshal(uniqueStrings(ss))
+	if err != nil {
+		panic(err) // a []string always encodes
+	}
+	return string(b)
+}
+
+// fromJSONList turns a jsonList column back into text[].
+func fromJSONList(col string) string {
+	return `ARRAY(SELECT jsonb_array_elements_text(` + col + `::jsonb))`
+}
