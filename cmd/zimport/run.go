@@ -146,9 +146,12 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 			retried, _ := asynq.GetRetryCount(ctx)
 			wlog.Warn("task failed", zap.String("task_type", t.Type()), zap.String("task_id", id), zap.Int("attempt", retried+1), zap.Error(err))
 		}),
-		Logger:          wlog.Sugar(),
-		LogLevel:        asynq.WarnLevel,
-		ShutdownTimeout: 30 * time.Second,
+		// Idle workers look for new tasks this often (asynq's default is 1s, which
+		// would add up to a second to every stage barrier).
+		TaskCheckInterval: 100 * time.Millisecond,
+		Logger:            wlog.Sugar(),
+		LogLevel:          asynq.WarnLevel,
+		ShutdownTimeout:   30 * time.Second,
 	})
 	mux := asynq.NewServeMux()
 	worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost}).Register(mux)
