@@ -88,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
+		defer srv.Close()
 		g.Go(func() error { return serveHTTP(ctx, log, cfg.HTTPAddr, srv.Handler()) })
 	}
 	if mode == "worker" || mode == "all" {

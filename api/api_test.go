@@ -1,0 +1,391 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hibiken/asynq"
+	"github.com/labstack/echo/v4"
+
+	"github.com/zimport/zimport/tasks"
+)
+
+const importBody = `{"dataOrgs":{"orgs":[{"orgId":"o1","org":{"name":"Org 1"}}]},"timeout":"10m"}`
+
+// wantError checks an error answer: HTTP status, ZITADEL's body with the
+// gRPC code, and a message containing msg.
+func wantError(t *testing.T, r response, status, code int, msg string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	m := r.json(t)
+	if got, _ := m["code"].(float64); int(got) != code {
+		t.Errorf("code = %v, want %d; body %s", m["code"], code, r.body)
+	}
+	if got, _ := m["message"].(string); !strings.Contains(got, msg) {
+		t.Errorf("message = %q, want it to contain %q", got, msg)
+	}
+	details, _ := m["details"].([]any)
+	if len(details) != 1 {
+		t.Fatalf("details = %v, want one", m["details"])
+	}
+	d, _ := details[0].(map[string]any)
+	if d["@type"] != errorDetailType {
+		t.Errorf("details[0].@type = %v, want %s", d["@type"], errorDetailType)
+	}
+	if d["id"] != r.header.Get("X-Request-Id") {
+		t.Errorf("details[0].id = %v, want the request id %s", d["id"], r.header.Get("X-Request-Id"))
+	}
+}
+
+// submit posts an import as the main tenant and returns the job id.
+func (e *testEnv) submit(body string, header map[string]string) (string, response) {
+	e.t.Helper()
+	r := e.do(req{method: "POST", path: "/import", token: e.pat, body: body, header: header})
+	if r.status != http.StatusAccepted {
+		e.t.Fatalf("POST /import: status %d, want 202; body %s", r.status, r.body)
+	}
+	id, _ := r.json(e.t)["jobId"].(string)
+	return id, r
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+	}{
+		{"no token", nil},
+		{"wrong token", map[string]string{"Authorization": "Bearer nope"}},
+		{"expired pat", map[string]string{"Authorization": "Bearer " + e.expiredPAT}},
+		{"not bearer", map[string]string{"Authorization": "Token " + testSystemToken}},
+		{"basic auth", map[string]string{"Authorization": "Basic eDp5"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, p := range []struct{ method, path string }{
+				{"GET", "/jobs"}, {"POST", "/import"}, {"POST", "/instances/_create"},
+				{"GET", "/jobs/00000000-0000-0000-0000-000000000000"},
+			} {
+				r := e.do(req{method: p.method, path: p.path, header: tc.header, body: importBody})
+				wantError(t, r, http.StatusUnauthorized, codeUnauthenticated, "authentication required")
+				if r.header.Get("WWW-Authenticate") == "" {
+					t.Errorf("%s %s: no WWW-Authenticate", p.method, p.path)
+				}
+			}
+		})
+	}
+	for _, tok := range []string{testSystemToken, "another-system-token-abcdefgh", e.pat} {
+		if r := e.do(req{method: "GET", path: "/jobs", token: tok}); r.status != http.StatusOK {
+			t.Errorf("GET /jobs with a valid token: %d %s", r.status, r.body)
+		}
+	}
+}
+
+func TestImport_BadInput(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	big := `{"dataOrgs":{"orgs":[{"orgId":"o1","org":{"name":"` + strings.Repeat("x", 200<<10) + `"}}]}}`
+	for _, tc := range []struct {
+		name   string
+		body   string
+		status int
+		code   int
+		msg    string
+	}{
+		{"malformed json", `{"dataOrgs": {"orgs": [}`, 400, codeInvalidArgument, "body is not valid JSON at byte 23"},
+		{"empty body", ``, 400, codeInvalidArgument, "body is not valid JSON"},
+		{"not an object", `[1]`, 400, codeInvalidArgument, "body: expected a JSON object, got array"},
+		{"wrong type", `{"dataOrgs":{"orgs":[{"orgId":5}]}}`, 400, codeInvalidArgument, "dataOrgs: orgs[0].orgId: expected a string, got number"},
+		{"wrong nested type", `{"dataOrgs":{"orgs":[{"orgId":"a","humanUsers":[{"userId":"u","user":{"userName":7}}]}]}}`, 400, codeInvalidArgument, "orgs[0].humanUsers[0].user.userName: expected a string"},
+		{"two data fields", `{"dataOrgs":{"orgs":[]},"dataOrgsS3":{"bucket":"b"}}`, 400, codeInvalidArgument, "only one data field may be set, got dataOrgs and dataOrgsS3"},
+		{"missing data", `{"timeout":"10m"}`, 400, codeInvalidArgument, "one of dataOrgs, dataOrgsv1"},
+		{"timeout words", `{"dataOrgs":{"orgs":[]},"timeout":"ten minutes"}`, 400, codeInvalidArgument, `timeout: invalid duration "ten minutes"`},
+		{"timeout zero", `{"dataOrgs":{"orgs":[]},"timeout":"0s"}`, 400, codeInvalidArgument, `timeout: "0s" is not positive`},
+		{"timeout negative", `{"dataOrgs":{"orgs":[]},"timeout":"-1m"}`, 400, codeInvalidArgument, `timeout: "-1m" is not positive`},
+		{"timeout above max", `{"dataOrgs":{"orgs":[]},"timeout":"25h"}`, 400, codeInvalidArgument, `timeout: "25h" is above the maximum of 24h0m0s`},
+		{"timeout number", `{"dataOrgs":{"orgs":[]},"timeout":5}`, 400, codeInvalidArgument, "timeout: expected a string, got number"},
+		{"s3 source", `{"dataOrgsS3":{"bucket":"b","path":"p"}}`, 400, codeInvalidArgument, "dataOrgsS3 is not supported by this version; send the data inline as dataOrgs"},
+		{"v1 inline", `{"dataOrgsv1":{"orgs":[]}}`, 400, codeInvalidArgument, "dataOrgsv1 is not supported by this version"},
+		{"dry run", `{"dataOrgs":{"orgs":[]},"dryRun":true}`, 400, codeInvalidArgument, "dryRun is not supported yet"},
+		{"overwrite", `{"dataOrgs":{"orgs":[]},"onConflict":"OVERWRITE"}`, 400, codeInvalidArgument, "onConflict OVERWRITE is not supported yet"},
+		{"unknown onConflict", `{"dataOrgs":{"orgs":[]},"onConflict":"MERGE"}`, 400, codeInvalidArgument, `onConflict: unknown value "MERGE"`},
+		{"too large", big, 413, codeResourceExhausted, "dataOrgsS3 or dataOrgsGcs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(req{method: "POST", path: "/import", token: e.pat, body: tc.body})
+			wantError(t, r, tc.status, tc.code, tc.msg)
+		})
+	}
+	t.Run("system without instance", func(t *testing.T) {
+		r := e.do(req{method: "POST", path: "/import", token: testSystemToken, body: importBody})
+		wantError(t, r, 400, codeInvalidArgument, "x-zitadel-instance-id is required for system callers")
+	})
+	t.Run("system with unknown instance", func(t *testing.T) {
+		r := e.do(req{method: "POST", path: "/import", token: testSystemToken, body: importBody,
+			header: map[string]string{"x-zitadel-instance-id": "nope"}})
+		wantError(t, r, 404, codeNotFound, "not found")
+	})
+	t.Run("too large without content length", func(t *testing.T) {
+		hr, _ := http.NewRequest("POST", e.http.URL+"/import", strings.NewReader(big))
+		hr.ContentLength = -1 // chunked
+		hr.Header.Set("Authorization", "Bearer "+e.pat)
+		wantError(t, e.send(hr), 413, codeResourceExhausted, "larger than the limit of 65536 bytes")
+	})
+	if r := e.do(req{method: "GET", path: "/jobs", token: e.pat}); !strings.Contains(string(r.body), `"jobs":[]`) {
+		t.Errorf("rejected requests created jobs: %s", r.body)
+	}
+}
+
+func TestImport_Submit(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, path := range []string{"/import", "/admin/v1/import"} {
+		t.Run(path, func(t *testing.T) {
+			r := e.do(req{method: "POST", path: path, token: e.pat, body: importBody})
+			if r.status != http.StatusAccepted {
+				t.Fatalf("status %d, want 202: %s", r.status, r.body)
+			}
+			got := r.json(t)
+			id, _ := got["jobId"].(string)
+			if loc := r.header.Get("Location"); loc != "/jobs/"+id {
+				t.Errorf("Location = %q, want /jobs/%s", loc, id)
+			}
+			if _, err := time.Parse(time.RFC3339Nano, got["createdAt"].(string)); err != nil {
+				t.Errorf("createdAt: %v", err)
+			}
+			delete(got, "createdAt")
+			want := map[string]any{"jobId": id, "kind": "import", "status": "queued", "timeout": "10m0s",
+				"progress": map[string]any{"bytesTotal": "48"}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("job (-want +got):\n%s", diff)
+			}
+			info, err := e.inspector.GetTaskInfo(tasks.Queue, "split:"+id)
+			if err != nil {
+				t.Fatalf("task split:%s is not in Redis: %v", id, err)
+			}
+			if info.Type != tasks.TypeImportSplit || !strings.Contains(string(info.Payload), id) {
+				t.Errorf("task = %s %s", info.Type, info.Payload)
+			}
+			// The job is visible to its tenant and to system callers.
+			for _, h := range []struct {
+				token  string
+				header map[string]string
+			}{{e.pat, nil}, {testSystemToken, nil}, {testSystemToken, map[string]string{"x-zitadel-instance-id": e.instanceID}}} {
+				r := e.do(req{method: "GET", path: "/jobs/" + id, token: h.token, header: h.header})
+				if r.status != http.StatusOK || r.json(t)["jobId"] != id {
+					t.Errorf("GET /jobs/%s: %d %s", id, r.status, r.body)
+				}
+			}
+		})
+	}
+	t.Run("system with instance header", func(t *testing.T) {
+		r := e.do(req{method: "POST", path: "/import", token: testSystemToken, body: importBody,
+			header: map[string]string{"x-zitadel-instance-id": e.instanceID}})
+		if r.status != http.StatusAccepted {
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+		id := r.json(t)["jobId"].(string)
+		if r := e.do(req{method: "GET", path: "/jobs/" + id, token: e.pat}); r.status != http.StatusOK {
+			t.Errorf("the tenant does not see the job a system caller made for it: %d %s", r.status, r.body)
+		}
+	})
+	t.Run("default timeout", func(t *testing.T) {
+		_, r := e.submit(`{"data_orgs":{"orgs":[]}}`, nil)
+		if got := r.json(t)["timeout"]; got != "30m0s" {
+			t.Errorf("timeout = %v, want 30m0s", got)
+		}
+	})
+}
+
+func TestImport_Idempotency(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	key := map[string]string{"Idempotency-Key": "k-1"}
+	id, _ := e.submit(importBody, key)
+	r := e.do(req{method: "POST", path: "/import", token: e.pat, body: importBody, header: key})
+	if r.status != http.StatusOK || r.json(t)["jobId"] != id {
+		t.Fatalf("replay: %d %s, want 200 with job %s", r.status, r.body, id)
+	}
+	r = e.do(req{method: "POST", path: "/import", token: e.pat, body: `{"dataOrgs":{"orgs":[]}}`, header: key})
+	wantError(t, r, http.StatusConflict, codeAlreadyExists, "Idempotency-Key was already used for a different request")
+	// Another tenant may use the same key.
+	r = e.do(req{method: "POST", path: "/import", token: e.otherPAT, body: importBody, header: key})
+	if r.status != http.StatusAccepted || r.json(t)["jobId"] == id {
+		t.Errorf("same key, other tenant: %d %s", r.status, r.body)
+	}
+	r = e.do(req{method: "POST", path: "/import", token: e.pat, body: importBody,
+		header: map[string]string{"Idempotency-Key": strings.Repeat("k", 300)}})
+	wantError(t, r, http.StatusBadRequest, codeInvalidArgument, "Idempotency-Key is longer than 255 bytes")
+}
+
+func TestImport_QueueDown(t *testing.T) {
+	t.Parallel()
+	down := asynq.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { down.Close() })
+	e := newTestEnv(t, withQueue(down))
+	r := e.do(req{method: "POST", path: "/import", token: e.pat, body: importBody})
+	wantError(t, r, http.StatusServiceUnavailable, codeUnavailable, "the job queue is unavailable")
+	if strings.Contains(string(r.body), "127.0.0.1") || strings.Contains(string(r.body), "dial") {
+		t.Errorf("503 answer leaks the cause: %s", r.body)
+	}
+	if r := e.do(req{method: "GET", path: "/jobs", token: e.pat}); !strings.Contains(string(r.body), `"jobs":[]`) {
+		t.Errorf("the job that could not be enqueued was kept: %s", r.body)
+	}
+}
+
+func TestJobs_Scope(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	id, _ := e.submit(importBody, nil)
+	unknown := "7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00"
+	notFound := func(r response) string {
+		t.Helper()
+		wantError(t, r, http.StatusNotFound, codeNotFound, "job not found")
+		m := r.json(t)
+		return m["message"].(string)
+	}
+	for _, path := range []string{"/jobs/%s", "/jobs/%s/result", "/jobs/%s/errors", "/jobs/%s/cancel"} {
+		method := "GET"
+		if strings.HasSuffix(path, "cancel") {
+			method = "POST"
+		}
+		t.Run(path, func(t *testing.T) {
+			other := notFound(e.do(req{method: method, path: strings.Replace(path, "%s", id, 1), token: e.otherPAT}))
+			unk := notFound(e.do(req{method: method, path: strings.Replace(path, "%s", unknown, 1), token: e.otherPAT}))
+			bad := notFound(e.do(req{method: method, path: strings.Replace(path, "%s", "not-a-uuid", 1), token: e.otherPAT}))
+			if other != unk || unk != bad {
+				t.Errorf("another tenant's job, an unknown and a malformed id answer differently: %q, %q, %q", other, unk, bad)
+			}
+			notFound(e.do(req{method: method, path: strings.Replace(path, "%s", id, 1), token: testSystemToken,
+				header: map[string]string{"x-zitadel-instance-id": e.otherInstanceID}}))
+		})
+	}
+	// The job is untouched by the other tenant's cancel.
+	if r := e.do(req{method: "GET", path: "/jobs/" + id, token: e.pat}); r.json(t)["status"] != "queued" {
+		t.Errorf("job after another tenant's cancel: %s", r.body)
+	}
+	if r := e.do(req{method: "GET", path: "/jobs", token: e.otherPAT}); !strings.Contains(string(r.body), `"jobs":[]`) {
+		t.Errorf("another tenant lists the job: %s", r.body)
+	}
+}
+
+func TestJobs_Cancel(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	id, _ := e.submit(importBody, nil)
+	r := e.do(req{method: "POST", path: "/jobs/" + id + "/cancel", token: e.pat})
+	if r.status != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	got := r.json(t)
+	if got["status"] != "canceled" || got["finishedAt"] == nil {
+		t.Errorf("after cancel: %s", r.body)
+	}
+	if p, _ := got["progress"].(map[string]any); p["percent"] != float64(100) {
+		t.Errorf("progress of a canceled job: %v", got["progress"])
+	}
+	// Cancelling again changes nothing.
+	if r := e.do(req{method: "POST", path: "/jobs/" + id + "/cancel", token: e.pat}); r.status != http.StatusOK || r.json(t)["status"] != "canceled" {
+		t.Errorf("second cancel: %d %s", r.status, r.body)
+	}
+}
+
+func TestJobs_List(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	var ids []string
+	for range 3 {
+		id, _ := e.submit(importBody, nil)
+		ids = append([]string{id}, ids...) // newest first
+	}
+	other, _ := func() (string, response) {
+		r := e.do(req{method: "POST", path: "/import", token: e.otherPAT, body: importBody})
+		return r.json(t)["jobId"].(string), r
+	}()
+	list := func(token, query string) ([]string, string) {
+		t.Helper()
+		r := e.do(req{method: "GET", path: "/jobs" + query, token: token})
+		if r.status != http.StatusOK {
+			t.Fatalf("GET /jobs%s: %d %s", query, r.status, r.body)
+		}
+		m := r.json(t)
+		var got []string
+		for _, j := range m["jobs"].([]any) {
+			got = append(got, j.(map[string]any)["jobId"].(string))
+		}
+		next, _ := m["nextCursor"].(string)
+		return got, next
+	}
+	got, next := list(e.pat, "?limit=2")
+	if diff := cmp.Diff(ids[:2], got); diff != "" || next == "" {
+		t.Fatalf("page 1 (-want +got):\n%s\nnext %q", diff, next)
+	}
+	got, next = list(e.pat, "?limit=2&cursor="+next)
+	if diff := cmp.Diff(ids[2:], got); diff != "" || next != "" {
+		t.Fatalf("page 2 (-want +got):\n%s\nnext %q", diff, next)
+	}
+	got, _ = list(testSystemToken, "")
+	if diff := cmp.Diff(append([]string{other}, ids...), got); diff != "" {
+		t.Errorf("system list (-want +got):\n%s", diff)
+	}
+	got, _ = list(testSystemToken, "")
+	if len(got) != 4 {
+		t.Errorf("system list: %v", got)
+	}
+	for _, q := range []string{"?limit=0", "?limit=x", "?limit=501"} {
+		wantError(t, e.do(req{method: "GET", path: "/jobs" + q, token: e.pat}), 400, codeInvalidArgument, "limit: ")
+	}
+	wantError(t, e.do(req{method: "GET", path: "/jobs?cursor=zzz", token: e.pat}), 400, codeInvalidArgument, "cursor: ")
+}
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := e.do(req{method: "GET", path: p}); r.status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", p, r.status, r.body)
+		}
+	}
+	bad := newTestEnv(t, withConfig(func(c *Config) {
+		c.Redis = pingFunc(func(context.Context) error { return context.DeadlineExceeded })
+	}))
+	r := bad.do(req{method: "GET", path: "/readyz"})
+	wantError(t, r, http.StatusServiceUnavailable, codeUnavailable, "not ready: redis not reachable")
+}
+
+func TestEchoErrors(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	// A handler that panics, added before the first request.
+	e.srv.echo.GET("/panic", func(echo.Context) error { panic("boom: " + testSystemToken) })
+	r := e.do(req{method: "GET", path: "/panic"})
+	wantError(t, r, 500, codeInternal, "internal error (request id ")
+	if strings.Contains(string(r.body), "boom") {
+		t.Errorf("500 answer shows the panic: %s", r.body)
+	}
+	wantError(t, e.do(req{method: "GET", path: "/nope", token: e.pat}), 404, codeNotFound, "")
+	wantError(t, e.do(req{method: "GET", path: "/import", token: e.pat}), 405, codeUnimplemented, "")
+	wantError(t, e.do(req{method: "DELETE", path: "/healthz"}), 405, codeUnimplemented, "")
+}
+
+func TestInternalErrorHidesCause(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	e.st.Close() // every database call fails from now on
+	r := e.do(req{method: "GET", path: "/jobs", token: testSystemToken})
+	wantError(t, r, http.StatusInternalServerError, codeInternal, "internal error (request id "+r.header.Get("X-Request-Id")+")")
+	for _, leak := range []string{"pool", "closed", "sql", "postgres"} {
+		if strings.Contains(strings.ToLower(string(r.body)), leak) {
+			t.Errorf("500 answer mentions %q: %s", leak, r.body)
+		}
+	}
+}

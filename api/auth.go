@@ -1,0 +1,143 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/zimport/zimport/instance"
+	"github.com/zimport/zimport/store"
+)
+
+// headerInstanceID names the instance a system caller acts on.
+const headerInstanceID = "x-zitadel-instance-id"
+
+// caller is who sends a request.
+type caller struct {
+	// system is true for a system token.
+	system bool
+	// instanceID is the PAT's instance, or the instance a system caller
+	// names in x-zitadel-instance-id; empty for a system caller naming none.
+	instanceID string
+	// userID is the PAT's user.
+	userID string
+}
+
+// scope is what the caller may see: its instance, or everything for a
+// system caller that names no instance.
+func (cl caller) scope() store.Scope {
+	return store.Scope{InstanceID: cl.instanceID, System: cl.system}
+}
+
+// name is the caller as recorded on a job: "system" or "user:<id>".
+func (cl caller) name() string {
+	if cl.system {
+		return "system"
+	}
+	return "user:" + cl.userID
+}
+
+const callerKey = "zimport.caller"
+
+func callerOf(c echo.Context) caller {
+	cl, _ := c.Get(callerKey).(caller)
+	return cl
+}
+
+func tokenDigest(tok string) [32]byte { return sha256.Sum256([]byte(tok)) }
+
+// isSystem compares tok with every system token in constant time (the
+// digests have the same length whatever the tokens' lengths).
+func (s *Server) isSystem(tok string) bool {
+	if tok == "" {
+		return false
+	}
+	d := tokenDigest(tok)
+	match := 0
+	for _, sys := range s.systems {
+		match |= subtle.ConstantTimeCompare(d[:], sys[:])
+	}
+	return match == 1
+}
+
+// bearer returns the token of "Authorization: Bearer <token>".
+func bearer(c echo.Context) string {
+	h := c.Request().Header.Get(echo.HeaderAuthorization)
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// authenticate is the middleware of every endpoint but health and the
+// dashboard: a system token, or a personal access token that scopes the call
+// to its instance. Missing, unknown or expired tokens are 401.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := bearer(c)
+		if tok == "" {
+			return s.unauthenticated(c, `Bearer realm="zimport"`)
+		}
+		ctx := c.Request().Context()
+		var cl caller
+		if s.isSystem(tok) {
+			cl.system = true
+			if id := strings.TrimSpace(c.Request().Header.Get(headerInstanceID)); id != "" {
+				ok, err := s.st.InstanceExists(ctx, id)
+				if err != nil {
+					return fmt.Errorf("look up instance: %w", err)
+				}
+				if !ok {
+					return errNotFound("instance not found")
+				}
+				cl.instanceID = id
+			}
+		} else {
+			instanceID, userID, err := s.st.InstanceByToken(ctx, instance.TokenHash(tok))
+			if errors.Is(err, store.ErrNotFound) {
+				return s.unauthenticated(c, `Bearer realm="zimport", error="invalid_token"`)
+			}
+			if err != nil {
+				return fmt.Errorf("look up token: %w", err)
+			}
+			cl.instanceID, cl.userID = instanceID, userID
+		}
+		c.Set(callerKey, cl)
+		return next(c)
+	}
+}
+
+func (s *Server) unauthenticated(c echo.Context, challenge string) error {
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+	return errUnauthenticated
+}
+
+// requireSystemBasic guards the dashboard: a system token as bearer token or
+// as the password of HTTP basic auth, so that a browser can log in.
+func (s *Server) requireSystemBasic(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := bearer(c)
+		if tok == "" {
+			if _, pw, ok := c.Request().BasicAuth(); ok {
+				tok = pw
+			}
+		}
+		if !s.isSystem(tok) {
+			return s.unauthenticated(c, `Basic realm="zimport"`)
+		}
+		return next(c)
+	}
+}
+
+// requireSystem answers 403 to callers that are not system callers.
+func requireSystem(c echo.Context) error {
+	if !callerOf(c).system {
+		return errPermissionDenied
+	}
+	return nil
+}

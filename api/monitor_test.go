@@ -1,0 +1,69 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestMonitoring(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	id, _ := e.submit(importBody, nil)
+
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+	}{
+		{"no credentials", nil},
+		{"pat", map[string]string{"Authorization": "Bearer " + e.pat}},
+		{"wrong basic password", map[string]string{"Authorization": basic("admin", "nope")}},
+		{"pat as basic password", map[string]string{"Authorization": basic("admin", e.pat)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, p := range []string{"/monitoring", "/monitoring/", "/monitoring/api/queues"} {
+				r := e.do(req{method: "GET", path: p, header: tc.header})
+				wantError(t, r, http.StatusUnauthorized, codeUnauthenticated, "")
+				if got := r.header.Get("WWW-Authenticate"); got != `Basic realm="zimport"` {
+					t.Errorf("GET %s: WWW-Authenticate = %q", p, got)
+				}
+			}
+		})
+	}
+
+	for _, h := range []map[string]string{
+		{"Authorization": "Bearer " + testSystemToken},
+		{"Authorization": basic("anyone", testSystemToken)},
+	} {
+		r := e.do(req{method: "GET", path: "/monitoring/", header: h})
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), "<html") {
+			t.Errorf("dashboard with %v: %d %.200s", h, r.status, r.body)
+		}
+		r = e.do(req{method: "GET", path: "/monitoring/api/queues/zimport/tasks/split:" + id, header: h})
+		if r.status != http.StatusOK {
+			t.Fatalf("task: %d %s", r.status, r.body)
+		}
+		if got, want := r.json(t)["payload"], "import:split jobId="+id; got != want {
+			t.Errorf("payload shown = %q, want %q", got, want)
+		}
+	}
+}
+
+func basic(user, password string) string {
+	r, _ := http.NewRequest("GET", "/", nil)
+	r.SetBasicAuth(user, password)
+	return r.Header.Get("Authorization")
+}
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ typ, payload, want string }{
+		{"import:split", `{"jobId":"7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00"}`, "import:split jobId=7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00"},
+		{"import:unit", `{"jobId":"7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00","stage":1,"secret":"x"}`, "import:unit jobId=7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00"},
+		{"instance:create", `{"jobId":"password123"}`, "instance:create (redacted)"},
+		{"x", `not json`, "x (redacted)"},
+	} {
+		if got := redact(tc.typ, []byte(tc.payload)); got != tc.want {
+			t.Errorf("redact(%s, %s) = %q, want %q", tc.typ, tc.payload, got, tc.want)
+		}
+	}
+}

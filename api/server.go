@@ -1,0 +1,228 @@
+// Package api is zimport's HTTP API: an Echo server with the import,
+// instance and job endpoints, authentication by system token or personal
+// access token, the asynqmon dashboard, and the one place that maps errors to
+// ZITADEL's error body.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.uber.org/zap"
+
+	"github.com/zimport/zimport/seal"
+	"github.com/zimport/zimport/store"
+)
+
+// Config is the API's configuration. Zero values take the documented defaults.
+type Config struct {
+	// SystemTokens are the bearer tokens of system callers. Without any, every
+	// system endpoint answers 401.
+	SystemTokens []string
+	// MaxInlineBytes limits the body of POST /import. Default 64 MiB.
+	MaxInlineBytes int64
+	// DefaultTimeout is an import's budget when the request names none. Default 30m.
+	DefaultTimeout time.Duration
+	// MaxTimeout is the largest timeout a request may ask for. Default 24h.
+	MaxTimeout time.Duration
+	// ChunkSize is the array length above which an org's array is split; the
+	// request check uses it. Default 1000.
+	ChunkSize int
+	// RedisConnOpt is the Redis of the queue, for the asynqmon dashboard at
+	// /monitoring. When nil, /monitoring is not served.
+	RedisConnOpt asynq.RedisConnOpt
+	// Redis is pinged by GET /readyz. Required.
+	Redis Pinger
+}
+
+// Pinger is a dependency whose health GET /readyz checks, such as Redis.
+type Pinger interface {
+	// Ping returns an error when the dependency does not answer.
+	Ping(ctx context.Context) error
+}
+
+// Enqueuer puts tasks on the queue; *asynq.Client is one.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxInlineBytes = 64 << 20
+	DefaultTimeout        = 30 * time.Minute
+	DefaultMaxTimeout     = 24 * time.Hour
+	DefaultChunkSize      = 1000
+)
+
+// withDefaults fills in zero values.
+func (c Config) withDefaults() Config {
+	if c.MaxInlineBytes <= 0 {
+		c.MaxInlineBytes = DefaultMaxInlineBytes
+	}
+	if c.DefaultTimeout <= 0 {
+		c.DefaultTimeout = DefaultTimeout
+	}
+	if c.MaxTimeout <= 0 {
+		c.MaxTimeout = DefaultMaxTimeout
+	}
+	if c.ChunkSize <= 0 {
+		c.ChunkSize = DefaultChunkSize
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Redis == nil {
+		errs = append(errs, errors.New("api: Config.Redis is required"))
+	}
+	if c.DefaultTimeout > c.MaxTimeout {
+		errs = append(errs, fmt.Errorf("api: default timeout %s is above the maximum %s", c.DefaultTimeout, c.MaxTimeout))
+	}
+	for i, t := range c.SystemTokens {
+		if t == "" {
+			errs = append(errs, fmt.Errorf("api: system token %d is empty", i))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	log     *zap.Logger
+	st      *store.Store
+	q       Enqueuer
+	box     *seal.Box
+	cfg     Config
+	echo    *echo.Echo
+	mon     *asynqmon.HTTPHandler
+	systems [][32]byte // SHA-256 of the system tokens
+}
+
+// New returns the API server. st, q and box are required; see Config for the rest.
+func New(log *zap.Logger, st *store.Store, q Enqueuer, box *seal.Box, cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if log == nil || st == nil || q == nil || box == nil {
+		return nil, errors.New("api: logger, store, queue client and seal box are required")
+	}
+	s := &Server{log: log.Named("api"), st: st, q: q, box: box, cfg: cfg}
+	for _, t := range cfg.SystemTokens {
+		s.systems = append(s.systems, tokenDigest(t))
+	}
+	if cfg.RedisConnOpt != nil {
+		mon, err := newMonitor(cfg.RedisConnOpt)
+		if err != nil {
+			return nil, err
+		}
+		s.mon = mon
+	}
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Close releases the dashboard's Redis connections.
+func (s *Server) Close() error {
+	if s.mon != nil {
+		return s.mon.Close()
+	}
+	return nil
+}
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID(), s.accessLog, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: s.logPanic,
+	}))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+
+	// Middleware per route, not per group: a group would answer unknown
+	// paths and methods itself (401/404 instead of 404/405).
+	e.POST("/import", s.postImport, s.authenticate)
+	e.POST("/admin/v1/import", s.postImport, s.authenticate)
+	e.POST("/instances/_create", s.postInstance, s.authenticate)
+	e.POST("/system/v1/instances/_create", s.postInstance, s.authenticate)
+	e.GET("/jobs", s.listJobs, s.authenticate)
+	e.GET("/jobs/:id", s.getJob, s.authenticate)
+	e.GET("/jobs/:id/result", s.getResult, s.authenticate)
+	e.GET("/jobs/:id/errors", s.getErrors, s.authenticate)
+	e.POST("/jobs/:id/cancel", s.cancelJob, s.authenticate)
+
+	if s.mon != nil {
+		h := echo.WrapHandler(s.mon)
+		e.Any("/monitoring", h, s.requireSystemBasic)
+		e.Any("/monitoring/*", h, s.requireSystemBasic)
+	}
+	return e
+}
+
+// accessLog logs every request after the error handler has answered it.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		s.log.Debug("request",
+			zap.String("request_id", requestID(c)),
+			zap.String("method", c.Request().Method),
+			zap.String("path", c.Request().URL.Path),
+			zap.Int("status", c.Response().Status),
+			zap.Duration("duration", time.Since(start)))
+		return nil
+	}
+}
+
+func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
+	s.log.Error("panic in handler",
+		zap.String("request_id", requestID(c)),
+		zap.String("method", c.Request().Method),
+		zap.String("path", c.Request().URL.Path),
+		zap.Error(err),
+		zap.ByteString("stack", stack))
+	return loggedError{err}
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when PostgreSQL and Redis answer within 2 seconds.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	var down []string
+	if err := s.st.Ping(ctx); err != nil {
+		s.log.Warn("readiness: postgres", zap.String("request_id", requestID(c)), zap.Error(err))
+		down = append(down, "postgres")
+	}
+	if err := s.cfg.Redis.Ping(ctx); err != nil {
+		s.log.Warn("readiness: redis", zap.String("request_id", requestID(c)), zap.Error(err))
+		down = append(down, "redis")
+	}
+	if len(down) > 0 {
+		return errUnavailable("not ready: " + strings.Join(down, " and ") + " not reachable")
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

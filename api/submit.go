@@ -1,0 +1,286 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/instance"
+	"github.com/zimport/zimport/store"
+	"github.com/zimport/zimport/tasks"
+)
+
+const (
+	// importSlack is what POST /import accepts above MaxInlineBytes, for the
+	// envelope around the data.
+	importSlack = 64 << 10
+	// maxInstanceBody limits the body of POST /instances/_create.
+	maxInstanceBody = 1 << 20
+	// maxWait is the longest Prefer: wait a request may ask for.
+	maxWait = 60 * time.Second
+	// waitPoll is how often a waiting request looks at its job.
+	waitPoll = 75 * time.Millisecond
+	// enqueueTimeout bounds enqueuing a job's first task.
+	enqueueTimeout = 5 * time.Second
+	// maxIdempotencyKey is the longest Idempotency-Key accepted.
+	maxIdempotencyKey = 255
+)
+
+func (s *Server) postImport(c echo.Context) error {
+	cl := callerOf(c)
+	if cl.instanceID == "" {
+		return errInvalid("%s is required for system callers", headerInstanceID)
+	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c, s.cfg.MaxInlineBytes+importSlack)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{http.StatusRequestEntityTooLarge, codeResourceExhausted, fmt.Sprintf(
+				"request body is larger than the limit of %d bytes for inline data; import large data from a file with dataOrgsS3 or dataOrgsGcs",
+				s.cfg.MaxInlineBytes)}
+		}
+		return err
+	}
+	req, err := importdata.ParseRequest(body, s.cfg.ChunkSize)
+	if err != nil {
+		var re *importdata.RequestError
+		if errors.As(err, &re) {
+			return err
+		}
+		s.log.Warn("import request rejected", zap.String("request_id", requestID(c)), zap.Error(err))
+		return errInvalid("body is not a valid ImportDataRequest")
+	}
+	if req.Field != importdata.FieldDataOrgs {
+		return errInvalid("%s is not supported by this version; send the data inline as dataOrgs", req.Field)
+	}
+	if req.DryRun {
+		return errInvalid("dryRun is not supported yet")
+	}
+	if req.OnConflict == importdata.OnConflictOverwrite {
+		return errInvalid("onConflict OVERWRITE is not supported yet")
+	}
+	timeout, err := s.timeout(req.Timeout)
+	if err != nil {
+		return err
+	}
+	hash := sha256.Sum256(body)
+	return s.submit(c, store.NewJob{
+		Kind:           store.KindImport,
+		InstanceID:     cl.instanceID,
+		Caller:         cl.name(),
+		SourceField:    req.Field,
+		OnConflict:     req.OnConflict,
+		Timeout:        timeout,
+		Payload:        req.Inline,
+		IdempotencyKey: key,
+		RequestHash:    hash[:],
+	}, tasks.NewImportSplitTask)
+}
+
+func (s *Server) postInstance(c echo.Context) error {
+	if err := requireSystem(c); err != nil {
+		return err
+	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c, maxInstanceBody)
+	if err != nil {
+		return err
+	}
+	if _, err := instance.ParseRequest(body, time.Now()); err != nil {
+		var re *instance.RequestError
+		if errors.As(err, &re) {
+			return err
+		}
+		s.log.Warn("instance request rejected", zap.String("request_id", requestID(c)), zap.Error(err))
+		return errInvalid("body is not a valid CreateInstanceRequest")
+	}
+	nj := store.NewJob{
+		Kind:    store.KindCreateInstance,
+		Caller:  "system",
+		Timeout: s.cfg.DefaultTimeout,
+		// The request may hold a password: it is stored only sealed.
+		RequestSealed:  s.box.Seal(body),
+		IdempotencyKey: key,
+	}
+	if key != "" {
+		// Only with a key, so that no digest of a password is kept otherwise.
+		hash := sha256.Sum256(body)
+		nj.RequestHash = hash[:]
+	}
+	return s.submit(c, nj, tasks.NewInstanceCreateTask)
+}
+
+// submit records a job, enqueues its first task and answers 202 with the
+// job (200 for an Idempotency-Key replay), or 200 with the result when the
+// client asked to wait (Prefer: wait=N) and the job ended in time.
+func (s *Server) submit(c echo.Context, nj store.NewJob, task func(jobID string) *asynq.Task) error {
+	ctx := c.Request().Context()
+	j, created, err := s.st.CreateJob(ctx, nj)
+	if errors.Is(err, store.ErrConflict) {
+		return &apiError{http.StatusConflict, codeAlreadyExists, "Idempotency-Key was already used for a different request"}
+	}
+	if err != nil {
+		return fmt.Errorf("create job: %w", err)
+	}
+	// A replayed job still queued is enqueued again, in case the first
+	// request died before it could enqueue (the task ID makes it harmless).
+	if created || j.Status == store.StatusQueued {
+		if err := s.enqueue(ctx, task(j.ID)); err != nil {
+			s.log.Error("enqueue job", zap.String("request_id", requestID(c)), zap.String("job_id", j.ID), zap.Error(err))
+			if created {
+				if err := s.st.DeleteJob(context.WithoutCancel(ctx), j.ID); err != nil {
+					s.log.Error("delete job that was not enqueued", zap.String("job_id", j.ID), zap.Error(err))
+				}
+			}
+			return errUnavailable("the job queue is unavailable; try again later")
+		}
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/jobs/"+j.ID)
+	if wait := preferWait(c.Request().Header.Values("Prefer")); wait > 0 {
+		j, err = s.waitJob(ctx, j, callerOf(c).scope(), wait)
+		if err != nil {
+			return err
+		}
+		if store.Terminal(j.Status) {
+			if j.Kind == store.KindCreateInstance {
+				return s.instanceResult(c, j)
+			}
+			return s.importResult(c, j)
+		}
+	}
+	status := http.StatusAccepted
+	if !created {
+		status = http.StatusOK
+	}
+	return s.writeJob(c, status, j)
+}
+
+// enqueue puts t on the queue; a task that is already there counts as enqueued.
+// It goes on when the client goes away, so that a recorded job gets its task.
+func (s *Server) enqueue(ctx context.Context, t *asynq.Task) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), enqueueTimeout)
+	defer cancel()
+	_, err := s.q.EnqueueContext(ctx, t)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	return err
+}
+
+// waitJob polls the job until it ends or d has passed.
+func (s *Server) waitJob(ctx context.Context, j store.Job, sc store.Scope, d time.Duration) (store.Job, error) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	tick := time.NewTicker(waitPoll)
+	defer tick.Stop()
+	for !store.Terminal(j.Status) {
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case <-timer.C:
+			return j, nil
+		case <-tick.C:
+		}
+		var err error
+		if j, err = s.st.Job(ctx, j.ID, sc); err != nil {
+			return j, fmt.Errorf("poll job: %w", err)
+		}
+	}
+	return j, nil
+}
+
+// preferWait reads "Prefer: wait=N" (RFC 7240), at most 60 seconds; 0 when
+// absent or malformed (a preference that is not understood is ignored).
+func preferWait(values []string) time.Duration {
+	for _, v := range values {
+		for _, pref := range strings.Split(v, ",") {
+			pref, _, _ = strings.Cut(pref, ";")
+			name, val, ok := strings.Cut(pref, "=")
+			if !ok || !strings.EqualFold(strings.TrimSpace(name), "wait") {
+				continue
+			}
+			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(val), `"`))
+			if err != nil || n <= 0 {
+				continue
+			}
+			return min(time.Duration(n)*time.Second, maxWait)
+		}
+	}
+	return 0
+}
+
+// timeout checks the request's timeout: empty is the default; it must be a
+// positive Go duration no larger than the maximum.
+func (s *Server) timeout(v string) (time.Duration, error) {
+	if v == "" {
+		return s.cfg.DefaultTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errInvalid("timeout: invalid duration %q", clip(v))
+	}
+	if d <= 0 {
+		return 0, errInvalid("timeout: %q is not positive", clip(v))
+	}
+	if d > s.cfg.MaxTimeout {
+		return 0, errInvalid("timeout: %q is above the maximum of %s", clip(v), s.cfg.MaxTimeout)
+	}
+	return d, nil
+}
+
+// clip shortens client input quoted in messages.
+func clip(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func idempotencyKey(c echo.Context) (string, error) {
+	k := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
+	if len(k) > maxIdempotencyKey {
+		return "", errInvalid("Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
+	}
+	return k, nil
+}
+
+// readBody reads the whole request body, at most limit bytes; a larger
+// body is an *http.MaxBytesError.
+func readBody(c echo.Context, limit int64) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, limit), 0)+1))
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response().Writer, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read body: %w: %w", err, errBodyRead)
+	}
+	return buf.Bytes(), nil
+}
+
+// errBodyRead marks a body that could not be read: the client's problem.
+var errBodyRead = &apiError{http.StatusBadRequest, codeInvalidArgument, "the request body could not be read"}
