@@ -29,6 +29,18 @@ PG_DATA="$RUN/pg"
 PG_RUNDIR="$RUN/pgrun" # unix socket + server log, owned by the postgres OS user
 PG_LOG="$PG_RUNDIR/postgres.log"
 
+# As root, PostgreSQL runs as the postgres OS user, which must reach its
+# directories. When it cannot traverse the path of this checkout (e.g. a clone
+# inside a 0700 directory), they live under /var/tmp instead, one per checkout.
+if [[ $(id -u) -eq 0 ]] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+	PG_BASE="/var/tmp/zimport-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+	mkdir -p "$PG_BASE"
+	chmod 755 "$PG_BASE"
+	PG_DATA="$PG_BASE/pg"
+	PG_RUNDIR="$PG_BASE/pgrun"
+	PG_LOG="$PG_RUNDIR/postgres.log"
+fi
+
 DOCKER_PG_PORT="${ZIMPORT_PG_PORT:-5432}"
 DOCKER_REDIS_PORT="${ZIMPORT_REDIS_PORT:-6379}"
 
@@ -343,7 +355,7 @@ start_local_pg() {
 	fi
 
 	if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
-		log "initializing postgres data directory .run/pg ($("$PG_BIN/postgres" --version | awk '{print $3}'))"
+		log "initializing postgres data directory $PG_DATA ($("$PG_BIN/postgres" --version | awk '{print $3}'))"
 		as_pg "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres -E UTF8 --no-locale >"$RUN/initdb.log" 2>&1 || {
 			tail -n 20 "$RUN/initdb.log" >&2
 			die "initdb failed (full log: .run/initdb.log)"
@@ -365,7 +377,7 @@ start_local_pg() {
 	log "starting postgres on $LOCAL_HOST:$PG_PORT"
 	as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" start >/dev/null 2>&1 || {
 		tail -n 25 "$PG_LOG" >&2 2>/dev/null || true
-		die "postgres failed to start (log: .run/pgrun/postgres.log)"
+		die "postgres failed to start (log: $PG_LOG)"
 	}
 }
 
@@ -496,7 +508,7 @@ cmd_status() {
 	esac
 	if [[ $mode != docker && $mode != external ]] || [[ -f "$PG_DATA/PG_VERSION" ]]; then
 		if find_pg_bin && local_pg_ready; then
-			echo "postgres: running on $LOCAL_HOST:$PG_PORT (data .run/pg)"
+			echo "postgres: running on $LOCAL_HOST:$PG_PORT (data $PG_DATA)"
 		else
 			echo "postgres: not running on $LOCAL_HOST:$PG_PORT"
 		fi
