@@ -306,7 +306,8 @@ find_pg_bin() {
 # as_pg CMD... : run as the postgres OS user when root (PostgreSQL refuses root).
 as_pg() {
 	if is_root; then
-		runuser -u postgres -- "$@"
+		# from /, which the postgres user can always enter
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
