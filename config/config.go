@@ -42,6 +42,9 @@ type Config struct {
 	// ChunkSize is the number of array elements above which an org's array is
 	// split into units of this many elements. Default 1000.
 	ChunkSize int
+	// ReconcileInterval is how often a worker re-enqueues the work of
+	// unfinished jobs whose tasks may have been lost. Default 1m.
+	ReconcileInterval time.Duration
 	// ExternalDomain is the parent domain of generated instance domains.
 	// Default "zimport.localhost".
 	ExternalDomain string
@@ -70,6 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxTimeout:        p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
 		WorkerConcurrency: p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
 		ChunkSize:         p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
+		ReconcileInterval: p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
 		ExternalDomain:    p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
 		BcryptCost:        p.int("ZIMPORT_BCRYPT_COST", 10, 4, 31),
 		ResultRetention:   p.duration("ZIMPORT_RESULT_RETENTION", 30*24*time.Hour),
@@ -115,6 +119,7 @@ func (c Config) Masked() map[string]string {
 		"ZIMPORT_MAX_TIMEOUT":        c.MaxTimeout.String(),
 		"ZIMPORT_WORKER_CONCURRENCY": strconv.Itoa(c.WorkerConcurrency),
 		"ZIMPORT_CHUNK_SIZE":         strconv.Itoa(c.ChunkSize),
+		"ZIMPORT_RECONCILE_INTERVAL": c.ReconcileInterval.String(),
 		"ZIMPORT_EXTERNAL_DOMAIN":    c.ExternalDomain,
 		"ZIMPORT_BCRYPT_COST":        strconv.Itoa(c.BcryptCost),
 		"ZIMPORT_RESULT_RETENTION":   c.ResultRetention.String(),

@@ -62,6 +62,7 @@ func init() { redisDB.Store(8) }
 type stack struct {
 	t       testing.TB
 	env     []string
+	redis   *redis.Options
 	dbURL   string
 	apiURL  string
 	workers map[string]*exec.Cmd
@@ -97,14 +98,10 @@ func newStack(t testing.TB, extraEnv ...string) *stack {
 	u, _ := url.Parse(adminURL)
 	u.Path = "/" + name
 	db := int(redisDB.Add(1))
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: db})
-	if err := rdb.FlushDB(ctx).Err(); err != nil {
-		t.Fatalf("flush redis db %d: %v", db, err)
-	}
-	rdb.Close()
 	key := make([]byte, 32)
 	rand.Read(key)
-	s := &stack{t: t, dbURL: u.String(), workers: map[string]*exec.Cmd{}, logs: map[string]string{}}
+	s := &stack{t: t, dbURL: u.String(), redis: &redis.Options{Addr: redisAddr, DB: db}, workers: map[string]*exec.Cmd{}, logs: map[string]string{}}
+	s.flushRedis()
 	s.env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"ZIMPORT_DATABASE_URL=" + s.dbURL,
@@ -123,6 +120,16 @@ func newStack(t testing.TB, extraEnv ...string) *stack {
 	s.start("api", "api", "ZIMPORT_HTTP_ADDR="+addr)
 	s.waitReady()
 	return s
+}
+
+// flushRedis empties the stack's Redis database: every task is lost.
+func (s *stack) flushRedis() {
+	s.t.Helper()
+	rdb := redis.NewClient(s.redis)
+	defer rdb.Close()
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		s.t.Fatalf("flush redis db %d: %v", s.redis.DB, err)
+	}
 }
 
 func (s *stack) command(args ...string) *exec.Cmd {

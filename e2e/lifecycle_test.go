@@ -105,3 +105,20 @@ func unitsDone(job map[string]any) float64 {
 	done, _ := p["unitsDone"].(float64)
 	return done
 }
+
+// TestImport_LostTasksAreReconciled loses every queued task (as a Redis
+// restart without persistence would) before a worker runs: the workers'
+// reconciler must enqueue the work again and the job must finish.
+func TestImport_LostTasksAreReconciled(t *testing.T) {
+	s := newStack(t, "ZIMPORT_RECONCILE_INTERVAL=1s")
+	s.startWorker("first")
+	_, pat := s.createInstance("Lost")
+	s.stopWorker("first")
+
+	id := s.submit(pat, bulkImport(3, 50))
+	s.flushRedis()
+	s.startWorker("second")
+	if job := s.waitJob(id, pat, 2*time.Minute); job["status"] != "succeeded" {
+		t.Fatalf("job ended %v after its tasks were lost: %v", job["status"], job)
+	}
+}

@@ -296,3 +296,24 @@ func validUUID(s string) bool {
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+// UnfinishedJobs returns the import jobs that are queued or running and were
+// created more than olderThan ago, oldest first, at most limit.
+func (s *Store) UnfinishedJobs(ctx context.Context, olderThan time.Duration, limit int) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE status IN ('queued', 'running') AND kind = 'import' AND created_at < now() - $1 * interval '1 millisecond'
+		ORDER BY created_at LIMIT $2`, olderThan.Milliseconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("unfinished jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("unfinished jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}

@@ -155,14 +155,15 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 		ShutdownTimeout:   30 * time.Second,
 	})
 	mux := asynq.NewServeMux()
-	worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost}).Register(mux)
+	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost})
+	w.Register(mux)
 	mux.HandleFunc(tasks.TypeInstanceCreate, worker.CreateInstanceHandler(st, box,
 		instance.BuildConfig{ExternalDomain: cfg.ExternalDomain, BcryptCost: cfg.BcryptCost}, log))
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker started", zap.Int("concurrency", cfg.WorkerConcurrency))
-	<-ctx.Done()
+	w.Reconcile(ctx, cfg.ReconcileInterval)
 	srv.Shutdown()
 	return nil
 }
