@@ -119,6 +119,23 @@ func TestImport_BadInput(t *testing.T) {
 		{"overwrite", `{"dataOrgs":{"orgs":[]},"onConflict":"OVERWRITE"}`, 400, codeInvalidArgument, "onConflict OVERWRITE is not supported yet"},
 		{"unknown onConflict", `{"dataOrgs":{"orgs":[]},"onConflict":"MERGE"}`, 400, codeInvalidArgument, `onConflict: unknown value "MERGE"`},
 		{"too large", big, 413, codeResourceExhausted, "dataOrgsS3 or dataOrgsGcs"},
+		{"nul in orgId", `{"dataOrgs":{"orgs":[{"orgId":"o\u0000"}]}}`, 400, codeInvalidArgument,
+			`dataOrgs: orgs[0].orgId: must not contain the NUL character (\u0000), at byte 30`},
+		{"nul in org name", `{"dataOrgs":{"orgs":[{"orgId":"o","org":{"name":"\u0000"}}]}}`, 400, codeInvalidArgument,
+			`dataOrgs: orgs[0].org.name: must not contain the NUL character (\u0000), at byte 48`},
+		{"nul in user name", `{"dataOrgs":{"orgs":[{"orgId":"o","humanUsers":[{"userId":"u","user":{"userName":"a\u0000b"}}]}]}}`, 400, codeInvalidArgument,
+			`dataOrgs: orgs[0].humanUsers[0].user.userName: must not contain the NUL character (\u0000)`},
+		{"member twice", `{"dataOrgs":{"orgs":[{"orgId":"o","projectGrants":[],"project_grants":[]}]}}`, 400, codeInvalidArgument,
+			"dataOrgs: orgs[0]: projectGrants and project_grants are the same member; give it once"},
+		{"nested member twice", `{"dataOrgs":{"orgs":[{"orgId":"o","humanUsers":[{"userId":"u","user_id":"v"}]}]}}`, 400, codeInvalidArgument,
+			"dataOrgs: orgs[0].humanUsers[0]: userId and user_id are the same member; give it once"},
+		{"data field twice", `{"dataOrgs":{"orgs":[]},"data_orgs":{"orgs":[]}}`, 400, codeInvalidArgument,
+			"dataOrgs and data_orgs are the same member; give it once"},
+		{"two data fields spelled", `{"data_orgs":{"orgs":[]},"data_orgs_s3":{}}`, 400, codeInvalidArgument,
+			"only one data field may be set, got data_orgs and data_orgs_s3"},
+		{"onConflict unknown number", `{"dataOrgs":{"orgs":[]},"onConflict":7}`, 400, codeInvalidArgument,
+			"onConflict: unknown value 7 (want FAIL, SKIP or OVERWRITE, or their numbers 0, 1 or 2)"},
+		{"onConflict number of overwrite", `{"dataOrgs":{"orgs":[]},"onConflict":2}`, 400, codeInvalidArgument, "onConflict OVERWRITE is not supported yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.do(req{method: "POST", path: "/import", token: e.pat, body: tc.body})
@@ -142,6 +159,108 @@ func TestImport_BadInput(t *testing.T) {
 	})
 	if r := e.do(req{method: "GET", path: "/jobs", token: e.pat}); !strings.Contains(string(r.body), `"jobs":[]`) {
 		t.Errorf("rejected requests created jobs: %s", r.body)
+	}
+}
+
+func TestImport_OnConflictNumber(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	id, _ := e.submit(`{"dataOrgs":{"orgs":[]},"onConflict":1}`, nil)
+	var got string
+	if err := e.db.QueryRow(context.Background(), `SELECT on_conflict FROM jobs WHERE id = $1`, id).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "SKIP" {
+		t.Errorf("on_conflict = %q, want SKIP", got)
+	}
+}
+
+func TestImport_BadHeaders(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, id := range []string{"inst-a\xff", "\xc3\x28", strings.Repeat("i", 300)} {
+		r := e.do(req{method: "POST", path: "/import", token: testSystemToken, body: importBody,
+			header: map[string]string{"x-zitadel-instance-id": id}})
+		wantError(t, r, http.StatusNotFound, codeNotFound, "instance not found")
+		r = e.do(req{method: "GET", path: "/jobs", token: testSystemToken, header: map[string]string{"x-zitadel-instance-id": id}})
+		wantError(t, r, http.StatusNotFound, codeNotFound, "instance not found")
+	}
+	for _, key := range []string{"k-\xff", "a\tb"} {
+		for _, p := range []struct{ path, token, body string }{
+			{"/import", e.pat, importBody}, {"/instances/_create", testSystemToken, instanceBody},
+		} {
+			r := e.do(req{method: "POST", path: p.path, token: p.token, body: p.body, header: map[string]string{"Idempotency-Key": key}})
+			wantError(t, r, http.StatusBadRequest, codeInvalidArgument, "Idempotency-Key must be UTF-8 text without control characters")
+		}
+	}
+	if r := e.do(req{method: "GET", path: "/jobs", token: testSystemToken}); !strings.Contains(string(r.body), `"jobs":[]`) {
+		t.Errorf("rejected requests created jobs: %s", r.body)
+	}
+}
+
+func TestImport_ContentType(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, p := range []struct{ path, token, body string }{
+		{"/import", e.pat, importBody}, {"/instances/_create", testSystemToken, instanceBody},
+	} {
+		for _, tc := range []struct {
+			contentType, body string
+			status            int
+		}{
+			{"application/json", p.body, http.StatusAccepted},
+			{"Application/JSON; charset=UTF-8", p.body, http.StatusAccepted},
+			{"", p.body, http.StatusAccepted},
+			{"application/x-www-form-urlencoded", p.body, http.StatusAccepted}, // curl -d
+			{"application/x-www-form-urlencoded", "dataOrgs=x", http.StatusUnsupportedMediaType},
+			{"text/plain", p.body, http.StatusUnsupportedMediaType},
+			{"multipart/form-data; boundary=x", p.body, http.StatusUnsupportedMediaType},
+			{"application/json; charset=latin1", p.body, http.StatusUnsupportedMediaType},
+			{"not a media type", p.body, http.StatusUnsupportedMediaType},
+		} {
+			hr, _ := http.NewRequest("POST", e.http.URL+p.path, strings.NewReader(tc.body))
+			hr.Header.Set("Authorization", "Bearer "+p.token)
+			if tc.contentType != "" {
+				hr.Header.Set("Content-Type", tc.contentType)
+			}
+			r := e.send(hr)
+			if tc.status != http.StatusUnsupportedMediaType {
+				if r.status != tc.status {
+					t.Errorf("POST %s as %q: %d %s, want %d", p.path, tc.contentType, r.status, r.body, tc.status)
+				}
+				continue
+			}
+			wantError(t, r, tc.status, codeInvalidArgument, "is not supported; send JSON with Content-Type: application/json")
+		}
+	}
+}
+
+func TestImport_SizeLimit(t *testing.T) {
+	t.Parallel()
+	const limit = 1000
+	e := newTestEnv(t, withConfig(func(c *Config) { c.MaxInlineBytes = limit }))
+	body := func(n int) string {
+		b := `{"dataOrgs":{"orgs":[{"orgId":"o1","org":{"name":"Org 1"}}]},"pad":""}`
+		return strings.Replace(b, `""`, `"`+strings.Repeat("x", n-len(b))+`"`, 1)
+	}
+	for _, chunked := range []bool{false, true} {
+		for _, tc := range []struct {
+			size, status int
+		}{{limit, http.StatusAccepted}, {limit + 1, http.StatusRequestEntityTooLarge}} {
+			hr, _ := http.NewRequest("POST", e.http.URL+"/import", strings.NewReader(body(tc.size)))
+			hr.Header.Set("Authorization", "Bearer "+e.pat)
+			if chunked {
+				hr.ContentLength = -1
+			}
+			r := e.send(hr)
+			if tc.status == http.StatusAccepted {
+				if r.status != tc.status {
+					t.Errorf("%d bytes (chunked %v): %d %s, want 202", tc.size, chunked, r.status, r.body)
+				}
+				continue
+			}
+			wantError(t, r, tc.status, codeResourceExhausted, "larger than the limit of 1000 bytes for inline data")
+		}
 	}
 }
 

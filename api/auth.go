@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,9 +89,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.isSystem(tok) {
 			cl.system = true
 			if id := strings.TrimSpace(c.Request().Header.Get(headerInstanceID)); id != "" {
+				if !printable(id, maxInstanceID) {
+					return errNotFound("instance not found") // it cannot name one
+				}
 				ok, err := s.st.InstanceExists(ctx, id)
 				if err != nil {
-					return fmt.Errorf("look up instance: %w", err)
+					return err
 				}
 				if !ok {
 					return errNotFound("instance not found")
@@ -103,7 +107,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return s.unauthenticated(c, `Bearer realm="zimport", error="invalid_token"`)
 			}
 			if err != nil {
-				return fmt.Errorf("look up token: %w", err)
+				return err
 			}
 			cl.instanceID, cl.userID = instanceID, userID
 		}
@@ -118,7 +122,9 @@ func (s *Server) unauthenticated(c echo.Context, challenge string) error {
 }
 
 // requireSystemBasic guards the dashboard: a system token as bearer token or
-// as the password of HTTP basic auth, so that a browser can log in.
+// as the password of HTTP basic auth, so that a browser can log in. A valid
+// personal access token is 403, like on the other system endpoints; no or
+// another token is 401.
 func (s *Server) requireSystemBasic(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		tok := bearer(c)
@@ -127,11 +133,32 @@ func (s *Server) requireSystemBasic(next echo.HandlerFunc) echo.HandlerFunc {
 				tok = pw
 			}
 		}
-		if !s.isSystem(tok) {
-			return s.unauthenticated(c, `Basic realm="zimport"`)
+		if s.isSystem(tok) {
+			return next(c)
 		}
-		return next(c)
+		if tok != "" {
+			_, _, err := s.st.InstanceByToken(c.Request().Context(), instance.TokenHash(tok))
+			if err == nil {
+				return errPermissionDenied
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return s.unauthenticated(c, `Basic realm="zimport"`)
 	}
+}
+
+// maxInstanceID is the longest x-zitadel-instance-id that can name an instance.
+const maxInstanceID = 200
+
+// printable reports whether v is valid UTF-8 of at most max bytes without
+// control characters: header values that may reach the database.
+func printable(v string, max int) bool {
+	if len(v) > max || !utf8.ValidString(v) {
+		return false
+	}
+	return strings.IndexFunc(v, unicode.IsControl) < 0
 }
 
 // requireSystem answers 403 to callers that are not system callers.

@@ -34,6 +34,21 @@ func TestInstances_Create(t *testing.T) {
 			wantError(t, r, http.StatusBadRequest, codeInvalidArgument, "")
 		}
 	})
+	t.Run("nul", func(t *testing.T) {
+		for _, tc := range []struct{ from, to, want string }{
+			{`"Acme"`, `"Ac\u0000me"`, "instanceName: must not contain the NUL character (\\u0000)"},
+			{`"acme.example.com"`, `"acme.example.com\u0000"`, "customDomain: must not contain the NUL character"},
+			{`"admin"`, `"\u0000"`, "human.userName: must not contain the NUL character"},
+			{`"Ada"`, `"A\u0000da"`, "human.profile.firstName: must not contain the NUL character"},
+		} {
+			body := strings.Replace(instanceBody, tc.from, tc.to, 1)
+			r := e.do(req{method: "POST", path: "/instances/_create", token: testSystemToken, body: body})
+			wantError(t, r, http.StatusBadRequest, codeInvalidArgument, tc.want)
+		}
+		body := `{"instanceName":"A","machine":{"userName":"importer","name":"Imp\u0000orter"}}`
+		r := e.do(req{method: "POST", path: "/instances/_create", token: testSystemToken, body: body})
+		wantError(t, r, http.StatusBadRequest, codeInvalidArgument, "machine.name: must not contain the NUL character")
+	})
 	t.Run("too large", func(t *testing.T) {
 		body := `{"instanceName":"` + strings.Repeat("x", 1<<20) + `"}`
 		wantError(t, e.do(req{method: "POST", path: "/instances/_create", token: testSystemToken, body: body}),

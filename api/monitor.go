@@ -6,6 +6,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
+
+	"github.com/zimport/zimport/store"
 )
 
 // monitorRoot is where the asynqmon dashboard is served.
@@ -34,28 +36,8 @@ func redact(taskType string, data []byte) string {
 	var p struct {
 		JobID string `json:"jobId"`
 	}
-	if json.Unmarshal(data, &p) != nil || !validJobID(p.JobID) {
+	if json.Unmarshal(data, &p) != nil || !store.ValidJobID(p.JobID) {
 		return taskType + " (redacted)"
 	}
 	return taskType + " jobId=" + p.JobID
-}
-
-// validJobID reports whether s looks like a job id (a UUID), so that
-// nothing else is ever shown in its place.
-func validJobID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -11,21 +11,41 @@ func TestMonitoring(t *testing.T) {
 	e := newTestEnv(t)
 	id, _ := e.submit(importBody, nil)
 
+	paths := []string{"/monitoring", "/monitoring/", "/monitoring/api/queues", "/monitoring/api/queues/zimport/tasks/split:" + id}
 	for _, tc := range []struct {
 		name   string
 		header map[string]string
 	}{
 		{"no credentials", nil},
-		{"pat", map[string]string{"Authorization": "Bearer " + e.pat}},
+		{"wrong bearer token", map[string]string{"Authorization": "Bearer nope"}},
+		{"expired pat", map[string]string{"Authorization": "Bearer " + e.expiredPAT}},
 		{"wrong basic password", map[string]string{"Authorization": basic("admin", "nope")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, p := range paths {
+				for _, method := range []string{"GET", "POST", "DELETE"} {
+					r := e.do(req{method: method, path: p, header: tc.header})
+					wantError(t, r, http.StatusUnauthorized, codeUnauthenticated, "")
+					if got := r.header.Get("WWW-Authenticate"); got != `Basic realm="zimport"` {
+						t.Errorf("%s %s: WWW-Authenticate = %q", method, p, got)
+					}
+				}
+			}
+		})
+	}
+	// An instance caller is authenticated, but not allowed.
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+	}{
+		{"pat", map[string]string{"Authorization": "Bearer " + e.pat}},
 		{"pat as basic password", map[string]string{"Authorization": basic("admin", e.pat)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, p := range []string{"/monitoring", "/monitoring/", "/monitoring/api/queues"} {
-				r := e.do(req{method: "GET", path: p, header: tc.header})
-				wantError(t, r, http.StatusUnauthorized, codeUnauthenticated, "")
-				if got := r.header.Get("WWW-Authenticate"); got != `Basic realm="zimport"` {
-					t.Errorf("GET %s: WWW-Authenticate = %q", p, got)
+			for _, p := range paths {
+				for _, method := range []string{"GET", "POST", "DELETE"} {
+					r := e.do(req{method: method, path: p, header: tc.header})
+					wantError(t, r, http.StatusForbidden, codePermissionDenied, "this endpoint needs a system token")
 				}
 			}
 		})

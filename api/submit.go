@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,9 +23,6 @@ import (
 )
 
 const (
-	// importSlack is what POST /import accepts above MaxInlineBytes, for the
-	// envelope around the data.
-	importSlack = 64 << 10
 	// maxInstanceBody limits the body of POST /instances/_create.
 	maxInstanceBody = 1 << 20
 	// maxWait is the longest Prefer: wait a request may ask for.
@@ -46,7 +44,7 @@ func (s *Server) postImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(c, s.cfg.MaxInlineBytes+importSlack)
+	body, err := readBody(c, s.cfg.MaxInlineBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -255,23 +253,35 @@ func clip(s string) string {
 	return s[:n] + "…"
 }
 
+// idempotencyKey returns the Idempotency-Key header, "" when absent: UTF-8
+// text without control characters, at most maxIdempotencyKey bytes.
 func idempotencyKey(c echo.Context) (string, error) {
 	k := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
 	if len(k) > maxIdempotencyKey {
 		return "", errInvalid("Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
 	}
+	if !printable(k, maxIdempotencyKey) {
+		return "", errInvalid("Idempotency-Key must be UTF-8 text without control characters")
+	}
 	return k, nil
 }
 
 // readBody reads the whole request body, at most limit bytes; a larger
-// body is an *http.MaxBytesError.
+// body is an *http.MaxBytesError. The body must be JSON: its Content-Type
+// application/json (in UTF-8) or none. application/x-www-form-urlencoded,
+// which curl -d sends (as in the README), passes when the body starts like
+// a JSON object. Anything else is 415.
 func readBody(c echo.Context, limit int64) ([]byte, error) {
 	r := c.Request()
+	form, err := bodyType(r.Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return nil, err
+	}
 	if r.ContentLength > limit {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, limit), 0)+1))
-	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response().Writer, r.Body, limit))
+	_, err = buf.ReadFrom(http.MaxBytesReader(c.Response().Writer, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -279,7 +289,34 @@ func readBody(c echo.Context, limit int64) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("read body: %w: %w", err, errBodyRead)
 	}
+	if form && !bytes.HasPrefix(bytes.TrimLeft(buf.Bytes(), " \t\r\n"), []byte("{")) {
+		return nil, errMediaType(r.Header.Get(echo.HeaderContentType))
+	}
 	return buf.Bytes(), nil
+}
+
+// bodyType checks a Content-Type for readBody; form is true for
+// application/x-www-form-urlencoded.
+func bodyType(ct string) (form bool, err error) {
+	if strings.TrimSpace(ct) == "" {
+		return false, nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+	case mt == echo.MIMEApplicationJSON:
+		if cs, ok := params["charset"]; !ok || strings.EqualFold(cs, "utf-8") {
+			return false, nil
+		}
+	case mt == echo.MIMEApplicationForm:
+		return true, nil
+	}
+	return false, errMediaType(ct)
+}
+
+func errMediaType(ct string) error {
+	return &apiError{http.StatusUnsupportedMediaType, codeInvalidArgument,
+		fmt.Sprintf("Content-Type %q is not supported; send JSON with Content-Type: application/json", clip(ct))}
 }
 
 // errBodyRead marks a body that could not be read: the client's problem.

@@ -39,6 +39,12 @@ type Config struct {
 	MaxTimeout time.Duration
 	// WorkerConcurrency is how many tasks a worker runs at once. Default 2×CPUs.
 	WorkerConcurrency int
+	// DBMaxConns is the size of the PostgreSQL connection pool of a
+	// process. Default 0, which means WorkerConcurrency + 4: a connection
+	// for each task and a few for the API, the reconciler and readiness
+	// checks. pgxpool's own default, the greater of 4 and the number of
+	// CPUs, is below the default concurrency.
+	DBMaxConns int
 	// ChunkSize is the number of array elements above which an org's array is
 	// split into units of this many elements. Default 1000.
 	ChunkSize int
@@ -72,6 +78,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DefaultTimeout:    p.duration("ZIMPORT_DEFAULT_TIMEOUT", 30*time.Minute),
 		MaxTimeout:        p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
 		WorkerConcurrency: p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
+		DBMaxConns:        p.int("ZIMPORT_DB_MAX_CONNS", 0, 0, 10_000),
 		ChunkSize:         p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
 		ReconcileInterval: p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
 		ExternalDomain:    p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
@@ -81,6 +88,9 @@ func Load(getenv func(string) string) (Config, error) {
 		LogFormat:         p.str("ZIMPORT_LOG_FORMAT", "json"),
 	}
 	c.EncryptionKey = p.key("ZIMPORT_ENCRYPTION_KEY")
+	if c.DBMaxConns == 0 {
+		c.DBMaxConns = c.WorkerConcurrency + 4
+	}
 	if c.DefaultTimeout > c.MaxTimeout {
 		p.errs = append(p.errs, fmt.Errorf("ZIMPORT_DEFAULT_TIMEOUT %s is above ZIMPORT_MAX_TIMEOUT %s", c.DefaultTimeout, c.MaxTimeout))
 	}
@@ -118,6 +128,7 @@ func (c Config) Masked() map[string]string {
 		"ZIMPORT_DEFAULT_TIMEOUT":    c.DefaultTimeout.String(),
 		"ZIMPORT_MAX_TIMEOUT":        c.MaxTimeout.String(),
 		"ZIMPORT_WORKER_CONCURRENCY": strconv.Itoa(c.WorkerConcurrency),
+		"ZIMPORT_DB_MAX_CONNS":       strconv.Itoa(c.DBMaxConns),
 		"ZIMPORT_CHUNK_SIZE":         strconv.Itoa(c.ChunkSize),
 		"ZIMPORT_RECONCILE_INTERVAL": c.ReconcileInterval.String(),
 		"ZIMPORT_EXTERNAL_DOMAIN":    c.ExternalDomain,

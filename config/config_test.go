@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,35 @@ func TestConfig_MaskedHidesSecrets(t *testing.T) {
 	}
 	if got := c.Masked()["ZIMPORT_DATABASE_URL"]; got != "postgres://u:***@db:5432/x" {
 		t.Errorf("masked url = %q", got)
+	}
+}
+
+func TestLoad_DBMaxConns(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want int
+	}{
+		{"derived from the concurrency", map[string]string{"ZIMPORT_WORKER_CONCURRENCY": "16"}, 20},
+		{"zero derives", map[string]string{"ZIMPORT_WORKER_CONCURRENCY": "3", "ZIMPORT_DB_MAX_CONNS": "0"}, 7},
+		{"explicit", map[string]string{"ZIMPORT_WORKER_CONCURRENCY": "16", "ZIMPORT_DB_MAX_CONNS": "9"}, 9},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["ZIMPORT_ENCRYPTION_KEY"] = key
+			c, err := Load(env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DBMaxConns != tc.want {
+				t.Errorf("DBMaxConns = %d, want %d", c.DBMaxConns, tc.want)
+			}
+			if got := c.Masked()["ZIMPORT_DB_MAX_CONNS"]; got != strconv.Itoa(tc.want) {
+				t.Errorf("Masked()[ZIMPORT_DB_MAX_CONNS] = %q, want %d", got, tc.want)
+			}
+		})
+	}
+	_, err := Load(env(map[string]string{"ZIMPORT_ENCRYPTION_KEY": key, "ZIMPORT_DB_MAX_CONNS": "-1"}))
+	if err == nil || !strings.Contains(err.Error(), "ZIMPORT_DB_MAX_CONNS") {
+		t.Errorf("Load with ZIMPORT_DB_MAX_CONNS=-1: err = %v, want a problem with it", err)
 	}
 }

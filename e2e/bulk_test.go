@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -121,6 +119,15 @@ func TestImport_SurvivesWorkerKills(t *testing.T) {
 	if diff := cmp.Diff(s.job(baseID, basePAT)["progress"], progress); diff != "" {
 		t.Errorf("progress counts differ (-want +got):\n%s", diff)
 	}
+	// The kills must have interrupted units: asynq re-runs those as retries.
+	retried := 0
+	for i := 1; i <= 3; i++ {
+		retried += s.countLogLines(fmt.Sprintf("crashy-%d", i), "unit applied", `"retry":`)
+	}
+	if retried == 0 {
+		t.Error("no unit was retried after the kills: the test did not interrupt any work")
+	}
+	t.Logf("%d units re-ran after a kill", retried)
 }
 
 // TestImport_TwoWorkersShareAJob runs one job on two worker processes and
@@ -154,11 +161,7 @@ func TestImport_TwoWorkersShareAJob(t *testing.T) {
 		t.Errorf("result has %d orgs, %d users, %d user grants; want 6, 1800, 1806", len(res.Success.Orgs), users, grants)
 	}
 	for _, w := range []string{"w1", "w2"} {
-		b, err := os.ReadFile(s.logs[w])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := bytes.Count(b, []byte(`"unit applied"`)); n == 0 {
+		if s.countLogLines(w, "unit applied") == 0 {
 			t.Errorf("worker %s applied no unit", w)
 		}
 	}

@@ -395,3 +395,27 @@ func (s *stack) waitProgress(id, token string, share float64, within time.Durati
 	}
 	s.t.Fatalf("job did not reach %.0f%% within %s", share*100, within)
 }
+
+// countLogLines counts the lines of a process's log with the message msg
+// that contain every one of the substrings also.
+func (s *stack) countLogLines(name, msg string, also ...string) int {
+	s.t.Helper()
+	b, err := os.ReadFile(s.logs[name])
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	n := 0
+lines:
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if !bytes.Contains(line, []byte(`"msg":"`+msg+`"`)) {
+			continue
+		}
+		for _, a := range also {
+			if !bytes.Contains(line, []byte(a)) {
+				continue lines
+			}
+		}
+		n++
+	}
+	return n
+}

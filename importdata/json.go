@@ -35,7 +35,8 @@ func normalizeName(s string) string {
 }
 
 // DescribeError turns a JSON decoding error into a message that names the
-// place: a byte offset for syntax errors, a field path for type errors.
+// place: a byte offset for syntax errors, a field path for type errors and
+// members given twice.
 // prefix is the path of the decoded value (e.g. "humanUsers[3]").
 func DescribeError(prefix string, err error) string {
 	var se *json.SemanticError
@@ -54,6 +55,11 @@ func DescribeError(prefix string, err error) string {
 		return path + ": " + msg
 	}
 	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+		p := syn.JSONPointer
+		return withPath(joinPath(prefix, pointerToPath(string(p.Parent()))),
+			p.LastToken()+" repeats an earlier member (names match ignoring case, '_' and '-'); give it once")
+	}
 	if errors.As(err, &syn) {
 		return fmt.Sprintf("not valid JSON at byte %d: %v", syn.ByteOffset, syn.Err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -43,10 +44,14 @@ type Request struct {
 	Inline jsontext.Value
 	// Timeout is the request's timeout string, empty when absent.
 	Timeout string
-	// OnConflict is FAIL, SKIP or OVERWRITE (default FAIL).
+	// OnConflict is FAIL, SKIP or OVERWRITE (default FAIL), read from a name
+	// or a number (0, 1, 2).
 	OnConflict string
 	// DryRun asks for validation only.
 	DryRun bool
+
+	// inlineAt is the byte offset of Inline in the body.
+	inlineAt int64
 }
 
 // RequestError is an invalid request envelope; its message names the field.
@@ -82,7 +87,8 @@ func ParseRequest(body []byte, chunkSize int) (*Request, error) {
 		return nil, requestErr("one of %s is required", strings.Join(dataFields, ", "))
 	}
 	if req.Field == FieldDataOrgs {
-		err := ScanOrgs(bytes.NewReader(req.Inline), ScanOptions{ChunkSize: chunkSize, Strict: true}, func(OrgLayout) error { return nil })
+		opts := ScanOptions{ChunkSize: chunkSize, Offset: req.inlineAt, Strict: true}
+		err := ScanOrgs(bytes.NewReader(req.Inline), opts, func(OrgLayout) error { return nil })
 		var se *ShapeError
 		if errors.As(err, &se) {
 			return nil, requestErr("%s: %s", req.Field, se.Msg)
@@ -105,20 +111,32 @@ func parseEnvelope(dec *jsontext.Decoder, body []byte, req *Request) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
+	sent := map[string]string{} // canonical name → name as sent
 	for dec.PeekKind() != '}' {
 		tok, err := dec.ReadToken()
 		if err != nil {
 			return err
 		}
-		name := normalizeName(tok.String())
+		name := tok.String()
 		before := dec.InputOffset()
 		if _, err := dec.ReadValue(); err != nil {
 			return err
 		}
+		field, known := envelopeFields[normalizeName(name)]
+		if !known {
+			continue
+		}
+		if first, dup := sent[field]; dup {
+			return requestErr("%s and %s are the same member; give it once", first, name)
+		}
+		sent[field] = name
 		// The value is sliced from the body: the decoder reuses its buffer.
 		val := jsontext.Value(bytes.TrimLeft(body[before:dec.InputOffset()], " \t\r\n:"))
-		if err := setMember(req, name, val); err != nil {
+		if err := setMember(req, field, val, sent); err != nil {
 			return err
+		}
+		if req.Field == field {
+			req.inlineAt = dec.InputOffset() - int64(len(val))
 		}
 	}
 	if _, err := dec.ReadToken(); err != nil {
@@ -133,45 +151,29 @@ func parseEnvelope(dec *jsontext.Decoder, body []byte, req *Request) error {
 	return nil
 }
 
-func setMember(req *Request, name string, val jsontext.Value) error {
-	for _, f := range dataFields {
-		if normalizeName(f) != name {
-			continue
-		}
-		if val.Kind() == 'n' {
-			return nil
-		}
-		if req.Field != "" {
-			return requestErr("only one data field may be set, got %s and %s", req.Field, f)
-		}
-		req.Field = f
-		if val.Kind() != '{' {
-			return requestErr("%s: expected an object, got %s", f, kindName(val.Kind()))
-		}
-		if f == FieldDataOrgs || f == FieldDataOrgsV1 {
-			req.Inline = val
-		}
-		return nil
+// envelopeFields maps the normalized names of ImportDataRequest's members to
+// their canonical names.
+var envelopeFields = func() map[string]string {
+	m := map[string]string{}
+	for _, f := range append([]string{"timeout", "onConflict", "dryRun"}, dataFields...) {
+		m[normalizeName(f)] = f
 	}
-	switch name {
+	return m
+}()
+
+// setMember sets the member field (a canonical name) of req to val; sent
+// has the names as sent, for messages.
+func setMember(req *Request, field string, val jsontext.Value, sent map[string]string) error {
+	switch field {
 	case "timeout":
 		return stringMember(val, "timeout", &req.Timeout)
-	case "onconflict":
-		var s string
-		if err := stringMember(val, "onConflict", &s); err != nil {
+	case "onConflict":
+		v, err := onConflict(val)
+		if err != nil {
 			return err
 		}
-		switch strings.ToUpper(s) {
-		case "", "FAIL", "ON_CONFLICT_FAIL":
-			req.OnConflict = OnConflictFail
-		case "SKIP", "ON_CONFLICT_SKIP":
-			req.OnConflict = OnConflictSkip
-		case "OVERWRITE", "ON_CONFLICT_OVERWRITE":
-			req.OnConflict = OnConflictOverwrite
-		default:
-			return requestErr("onConflict: unknown value %q (want FAIL, SKIP or OVERWRITE)", s)
-		}
-	case "dryrun":
+		req.OnConflict = v
+	case "dryRun":
 		switch val.Kind() {
 		case 't', 'f':
 			req.DryRun = val.Kind() == 't'
@@ -179,8 +181,54 @@ func setMember(req *Request, name string, val jsontext.Value) error {
 		default:
 			return requestErr("dryRun: expected a boolean, got %s", kindName(val.Kind()))
 		}
+	default: // a data field
+		if val.Kind() == 'n' {
+			return nil
+		}
+		if req.Field != "" {
+			return requestErr("only one data field may be set, got %s and %s", sent[req.Field], sent[field])
+		}
+		req.Field = field
+		if val.Kind() != '{' {
+			return requestErr("%s: expected an object, got %s", field, kindName(val.Kind()))
+		}
+		if field == FieldDataOrgs || field == FieldDataOrgsV1 {
+			req.Inline = val
+		}
 	}
 	return nil
+}
+
+// onConflictValues are the onConflict values; each one's number is its index.
+var onConflictValues = []string{OnConflictFail, OnConflictSkip, OnConflictOverwrite}
+
+// onConflict reads onConflict as a proto3-JSON enum: a name in any case, also
+// with the prefix ON_CONFLICT_, or a number (0 FAIL, 1 SKIP, 2 OVERWRITE) as
+// a JSON number or string. null and "" are FAIL.
+func onConflict(val jsontext.Value) (string, error) {
+	var s string
+	switch val.Kind() {
+	case 'n':
+		return OnConflictFail, nil
+	case '"':
+		if err := Unmarshal(val, &s); err != nil {
+			return "", err
+		}
+	case '0':
+		s = string(val)
+	default:
+		return "", requestErr("onConflict: expected a name or number, got %s", kindName(val.Kind()))
+	}
+	if s == "" {
+		return OnConflictFail, nil
+	}
+	s = strings.ToUpper(s)
+	for i, v := range onConflictValues {
+		if s == v || s == "ON_CONFLICT_"+v || s == strconv.Itoa(i) {
+			return v, nil
+		}
+	}
+	return "", requestErr("onConflict: unknown value %s (want FAIL, SKIP or OVERWRITE, or their numbers 0, 1 or 2)", val)
 }
 
 func stringMember(val jsontext.Value, name string, dst *string) error {

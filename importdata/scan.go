@@ -70,22 +70,26 @@ type orgField struct {
 	array bool
 }
 
-// elementChecker is implemented by Items: it decodes one element strictly.
+// elementChecker is implemented by Items: it returns a pointer to a new
+// element, for decoding one element strictly.
 type elementChecker interface {
-	checkElement(raw []byte) error
+	newElement() any
 }
 
-func (Items[T]) checkElement(raw []byte) error {
-	var v T
-	return Unmarshal(raw, &v)
-}
+func (Items[T]) newElement() any { return new(T) }
 
 // ScanOptions tune ScanOrgs.
 type ScanOptions struct {
 	// ChunkSize is the number of elements per chunk of a large array.
 	ChunkSize int
+	// Offset is where the payload starts in the document it is part of; it
+	// is added to the byte offsets in error messages (not in layouts).
+	Offset int64
 	// Strict decodes every member into its Go type and fails with the path of
-	// the first value of the wrong type (used for inline data at the API).
+	// the first value of the wrong type, of the first string (member names
+	// included) holding the NUL character, which PostgreSQL cannot store, or
+	// of a member given twice under different spellings (used for inline
+	// data at the API).
 	Strict bool
 }
 
@@ -116,10 +120,10 @@ func (s *scanner) describe(err error) error {
 	}
 	var syn *jsontext.SyntacticError
 	if errors.As(err, &syn) {
-		return &ShapeError{Msg: fmt.Sprintf("not valid JSON at byte %d: %v", syn.ByteOffset, syn.Err)}
+		return &ShapeError{Msg: fmt.Sprintf("not valid JSON at byte %d: %v", s.opts.Offset+syn.ByteOffset, syn.Err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return &ShapeError{Msg: fmt.Sprintf("not valid JSON: unexpected end of input at byte %d", s.dec.InputOffset())}
+		return &ShapeError{Msg: fmt.Sprintf("not valid JSON: unexpected end of input at byte %d", s.opts.Offset+s.dec.InputOffset())}
 	}
 	return err
 }
@@ -135,22 +139,22 @@ func (s *scanner) payload(visit func(OrgLayout) error) error {
 	if _, err := s.dec.ReadToken(); err != nil {
 		return err
 	}
-	seen := false
+	seen := ""
 	for s.dec.PeekKind() != '}' {
-		name, err := s.dec.ReadToken()
+		name, err := s.name("")
 		if err != nil {
 			return err
 		}
-		if normalizeName(name.String()) != "orgs" {
-			if err := s.dec.SkipValue(); err != nil {
+		if normalizeName(name) != "orgs" {
+			if err := s.skip(name); err != nil {
 				return err
 			}
 			continue
 		}
-		if seen {
-			return &ShapeError{Msg: "duplicate member \"orgs\""}
+		if seen != "" {
+			return &ShapeError{Msg: sameMember("", seen, name)}
 		}
-		seen = true
+		seen = name
 		if err := s.orgs(visit); err != nil {
 			return err
 		}
@@ -160,7 +164,7 @@ func (s *scanner) payload(visit func(OrgLayout) error) error {
 	}
 	if _, err := s.dec.ReadToken(); err != io.EOF {
 		if err == nil {
-			return &ShapeError{Msg: fmt.Sprintf("unexpected data after the payload at byte %d", s.dec.InputOffset())}
+			return &ShapeError{Msg: fmt.Sprintf("unexpected data after the payload at byte %d", s.opts.Offset+s.dec.InputOffset())}
 		}
 		return err
 	}
@@ -206,21 +210,29 @@ func (s *scanner) org(index int, start int64) (OrgLayout, error) {
 		return org, err
 	}
 	path := fmt.Sprintf("orgs[%d]", index)
+	seen := map[string]string{} // canonical name → name as sent
 	for s.dec.PeekKind() != '}' {
-		tok, err := s.dec.ReadToken()
+		name, err := s.name(path)
 		if err != nil {
 			return org, err
 		}
-		f, known := orgFields[normalizeName(tok.String())]
+		f, known := orgFields[normalizeName(name)]
+		if known {
+			if first, dup := seen[f.name]; dup {
+				return org, &ShapeError{Msg: sameMember(path, first, name)}
+			}
+			seen[f.name] = name
+		}
 		switch {
 		case !known:
-			err = s.dec.SkipValue()
+			err = s.skip(path + "." + name)
 		case f.array && s.dec.PeekKind() == '[':
 			org.Arrays[f.name], err = s.array(path+"."+f.name, f)
 		case f.name == "orgId" && s.dec.PeekKind() == '"':
-			var v jsontext.Token
-			v, err = s.dec.ReadToken()
-			org.OrgID = v.String()
+			var raw jsontext.Value
+			if raw, err = s.read(path + ".orgId"); err == nil {
+				err = Unmarshal(raw, &org.OrgID)
+			}
 		default:
 			err = s.value(path+"."+f.name, f)
 		}
@@ -237,14 +249,47 @@ func (s *scanner) org(index int, start int64) (OrgLayout, error) {
 
 // value reads a non-array member, type-checking it in strict mode.
 func (s *scanner) value(path string, f orgField) error {
-	raw, err := s.dec.ReadValue()
+	raw, err := s.read(path)
 	if err != nil || !s.opts.Strict {
 		return err
 	}
-	if err := Unmarshal(raw, reflect.New(f.typ).Interface()); err != nil {
-		return &ShapeError{Msg: DescribeError(path, err)}
+	return decodeStrict(path, raw, reflect.New(f.typ).Interface())
+}
+
+// name reads a member name of the object at path. In strict mode it must
+// not hold NUL.
+func (s *scanner) name(path string) (string, error) {
+	raw, err := s.dec.ReadValue()
+	if err != nil {
+		return "", err
 	}
-	return nil
+	name, err := jsontext.AppendUnquote(nil, raw)
+	if err != nil {
+		return "", err
+	}
+	if s.opts.Strict && bytes.IndexByte(name, 0) >= 0 {
+		return "", &ShapeError{Msg: withPath(path, fmt.Sprintf("a member name %s, at byte %d", nulMsg, s.opts.Offset+s.dec.InputOffset()-int64(len(raw))))}
+	}
+	return string(name), nil
+}
+
+// read reads the next value, at path. In strict mode none of its strings
+// may hold NUL.
+func (s *scanner) read(path string) (jsontext.Value, error) {
+	raw, err := s.dec.ReadValue()
+	if err != nil || !s.opts.Strict {
+		return raw, err
+	}
+	return raw, nulError(path, s.opts.Offset+s.dec.InputOffset()-int64(len(raw)), raw)
+}
+
+// skip skips the next value, at path; in strict mode it is checked as by read.
+func (s *scanner) skip(path string) error {
+	if !s.opts.Strict {
+		return s.dec.SkipValue()
+	}
+	_, err := s.read(path)
+	return err
 }
 
 func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
@@ -260,11 +305,15 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 			return nil, err
 		}
 		if s.opts.Strict {
+			elem := fmt.Sprintf("%s[%d]", path, a.Count)
 			if raw.Kind() != '{' {
-				return nil, &ShapeError{Msg: fmt.Sprintf("%s[%d]: expected an object, got %s", path, a.Count, kindName(raw.Kind()))}
+				return nil, &ShapeError{Msg: fmt.Sprintf("%s: expected an object, got %s", elem, kindName(raw.Kind()))}
 			}
-			if err := checker.checkElement(raw); err != nil {
-				return nil, &ShapeError{Msg: DescribeError(fmt.Sprintf("%s[%d]", path, a.Count), err)}
+			if err := nulError(elem, s.opts.Offset+s.dec.InputOffset()-int64(len(raw)), raw); err != nil {
+				return nil, err
+			}
+			if err := decodeStrict(elem, raw, checker.newElement()); err != nil {
+				return nil, err
 			}
 		}
 		a.Count++
@@ -351,17 +400,94 @@ func DecodeChunk(raw []byte, field string) (*DataOrg, error) {
 	return org, Unmarshal(buf.Bytes(), org)
 }
 
-// ArrayFields lists the canonical names of DataOrg's entity arrays.
-func ArrayFields() []string {
-	var out []string
-	for _, f := range orgFields {
-		if f.array {
-			out = append(out, f.name)
-		}
-	}
-	return out
-}
-
 func trimLeading(b []byte) []byte {
 	return bytes.TrimLeft(b, " \t\r\n,")
+}
+
+// nulMsg is the problem of a string with the NUL character, which
+// PostgreSQL text cannot store.
+const nulMsg = `must not contain the NUL character (\u0000)`
+
+// nulError returns a *ShapeError naming the first string of raw, the JSON
+// value at path that starts at byte base, that holds the NUL character.
+func nulError(path string, base int64, raw []byte) error {
+	// JSON can only write NUL as \u0000; the walk tells it from "\\u0000".
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return nil
+	}
+	p, isName, off, ok := findString(raw, func(_ jsontext.Pointer, s []byte, _ bool) bool {
+		return bytes.IndexByte(s, 0) >= 0
+	})
+	if !ok {
+		return nil
+	}
+	msg := nulMsg
+	if isName {
+		p, msg = p.Parent(), "a member name "+nulMsg
+	}
+	return &ShapeError{Msg: withPath(joinPath(path, pointerToPath(string(p))), fmt.Sprintf("%s, at byte %d", msg, base+off))}
+}
+
+// decodeStrict decodes raw, the JSON value at path, into v, and returns a
+// *ShapeError saying where and what is wrong.
+func decodeStrict(path string, raw []byte, v any) error {
+	err := Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	// The decoder matches names ignoring case, '_' and '-': a member given
+	// under two such spellings is a duplicate, reported by its second name.
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+		parent, second := syn.JSONPointer.Parent(), syn.JSONPointer.LastToken()
+		p, _, _, ok := findString(raw, func(p jsontext.Pointer, s []byte, isName bool) bool {
+			return isName && p.Parent() == parent && normalizeName(string(s)) == normalizeName(second)
+		})
+		if ok {
+			return &ShapeError{Msg: sameMember(joinPath(path, pointerToPath(string(parent))), p.LastToken(), second)}
+		}
+	}
+	return &ShapeError{Msg: DescribeError(path, err)}
+}
+
+// sameMember is the problem of an object at path that gives a member twice,
+// as first and as second.
+func sameMember(path, first, second string) string {
+	return withPath(path, fmt.Sprintf("%s and %s are the same member; give it once", first, second))
+}
+
+// withPath prefixes msg with "path: " unless path is empty.
+func withPath(path, msg string) string {
+	if path == "" {
+		return msg
+	}
+	return path + ": " + msg
+}
+
+// findString walks raw, one JSON value, to the first string, member name or
+// value, for which match is true, and returns its JSON pointer, whether it
+// is a member name, and its byte offset in raw.
+func findString(raw []byte, match func(p jsontext.Pointer, s []byte, isName bool) bool) (p jsontext.Pointer, isName bool, offset int64, ok bool) {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	for {
+		switch dec.PeekKind() {
+		case 0:
+			return "", false, 0, false
+		case '"':
+			v, err := dec.ReadValue()
+			if err != nil {
+				return "", false, 0, false
+			}
+			s, err := jsontext.AppendUnquote(nil, v)
+			kind, n := dec.StackIndex(dec.StackDepth())
+			isName = kind == '{' && n%2 == 1
+			if err == nil && match(dec.StackPointer(), s, isName) {
+				return dec.StackPointer(), isName, dec.InputOffset() - int64(len(v)), true
+			}
+		default:
+			if _, err := dec.ReadToken(); err != nil {
+				return "", false, 0, false
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package importdata
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -86,6 +87,27 @@ func TestParseRequest_Errors(t *testing.T) {
 		{"unknown enum", `{"dataOrgs":{"orgs":[{"orgId":"o","orgState":"NOPE"}]}}`, "orgs[0].orgState"},
 		{"bad onConflict", `{"dataOrgs":{},"onConflict":"MAYBE"}`, "onConflict: unknown value"},
 		{"invalid utf8", "{\"dataOrgs\":{\"orgs\":[{\"orgId\":\"\xff\"}]}}", "invalid UTF-8"},
+		{"nul in orgId", `{"dataOrgs":{"orgs":[{"orgId":"o\u0000"}]}}`, `dataOrgs: orgs[0].orgId: must not contain the NUL character (\u0000), at byte 30`},
+		{"nul in org name", `{"dataOrgs":{"orgs":[{"orgId":"o","org":{"name":"\u0000A"}}]}}`, `dataOrgs: orgs[0].org.name: must not contain the NUL character (\u0000), at byte 48`},
+		{"nul in user name", `{"dataOrgs":{"orgs":[{"orgId":"o","humanUsers":[{"userId":"u"},{"userId":"v","user":{"userName":"a\u0000"}}]}]}}`,
+			`dataOrgs: orgs[0].humanUsers[1].user.userName: must not contain the NUL character (\u0000), at byte 96`},
+		{"nul in role key", `{"dataOrgs":{"orgs":[{"orgId":"o","userGrants":[{"roleKeys":["r","\u0000"]}]}]}}`, `orgs[0].userGrants[0].roleKeys[1]: must not contain the NUL`},
+		{"nul in member name", `{"dataOrgs":{"orgs":[{"orgId":"o","humanUsers":[{"user\u0000Id":"u"}]}]}}`, `orgs[0].humanUsers[0]: a member name must not contain the NUL`},
+		{"nul in org member name", `{"dataOrgs":{"orgs":[{"org\u0000Id":"o"}]}}`, `dataOrgs: orgs[0]: a member name must not contain the NUL character (\u0000), at byte 22`},
+		{"nul in unknown member", `{"dataOrgs":{"orgs":[{"orgId":"o","note":{"x":"\u0000"}}]}}`, `orgs[0].note.x: must not contain the NUL`},
+		{"nul in payload member", `{"dataOrgs":{"x":"\u0000","orgs":[]}}`, `dataOrgs: x: must not contain the NUL`},
+		{"org member twice", `{"dataOrgs":{"orgs":[{"orgId":"o","projectGrants":[],"project_grants":[]}]}}`,
+			"dataOrgs: orgs[0]: projectGrants and project_grants are the same member; give it once"},
+		{"orgId twice", `{"dataOrgs":{"orgs":[{"orgId":"o","OrgID":"p"}]}}`, "orgs[0]: orgId and OrgID are the same member"},
+		{"orgs twice", `{"dataOrgs":{"orgs":[],"Orgs":[]}}`, "dataOrgs: orgs and Orgs are the same member; give it once"},
+		{"user member twice", `{"dataOrgs":{"orgs":[{"orgId":"o","humanUsers":[{"userId":"u","user":{"userName":"a","user_name":"b"}}]}]}}`,
+			"dataOrgs: orgs[0].humanUsers[0].user: userName and user_name are the same member; give it once"},
+		{"org name twice", `{"dataOrgs":{"orgs":[{"orgId":"o","org":{"name":"a","Name":"b"}}]}}`, "orgs[0].org: name and Name are the same member"},
+		{"data field twice", `{"dataOrgs":{"orgs":[]},"data_orgs":{"orgs":[]}}`, "dataOrgs and data_orgs are the same member; give it once"},
+		{"two data spelled", `{"data_orgs":{"orgs":[]},"data_orgs_s3":{}}`, "only one data field may be set, got data_orgs and data_orgs_s3"},
+		{"timeout twice", `{"dataOrgs":{},"timeout":"1m","Timeout":"2m"}`, "timeout and Timeout are the same member; give it once"},
+		{"onConflict unknown number", `{"dataOrgs":{},"onConflict":7}`, "onConflict: unknown value 7 (want FAIL, SKIP or OVERWRITE, or their numbers 0, 1 or 2)"},
+		{"onConflict boolean", `{"dataOrgs":{},"onConflict":true}`, "onConflict: expected a name or number, got boolean"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +119,45 @@ func TestParseRequest_Errors(t *testing.T) {
 				t.Fatalf("err is %T, want *RequestError", err)
 			}
 		})
+	}
+}
+
+func TestParseRequest_OnConflict(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`null`, OnConflictFail}, {`""`, OnConflictFail}, {`0`, OnConflictFail}, {`"FAIL"`, OnConflictFail},
+		{`1`, OnConflictSkip}, {`"1"`, OnConflictSkip}, {`"skip"`, OnConflictSkip}, {`"ON_CONFLICT_SKIP"`, OnConflictSkip},
+		{`2`, OnConflictOverwrite}, {`"OVERWRITE"`, OnConflictOverwrite},
+	} {
+		req, err := ParseRequest([]byte(`{"dataOrgs":{},"onConflict":`+tc.in+`}`), 10)
+		if err != nil || req.OnConflict != tc.want {
+			t.Errorf("onConflict %s: got %+v, %v; want %s", tc.in, req, err, tc.want)
+		}
+	}
+}
+
+func TestParseRequest_EscapedBackslashIsNotNUL(t *testing.T) {
+	if _, err := ParseRequest([]byte(`{"dataOrgs":{"orgs":[{"orgId":"o\\u0000","org":{"name":"\\u0000"}}]}}`), 10); err != nil {
+		t.Fatalf("ParseRequest: %v", err)
+	}
+}
+
+func TestValidate_NUL(t *testing.T) {
+	org := DataOrg{OrgID: "o\x00", Org: &AddOrgRequest{Name: "A\x00"}}
+	want := []string{"orgs[0].orgId: " + nulMsg, "orgs[0].org.name: " + nulMsg}
+	var ve *ValidationError
+	if err := org.Validate("orgs[0]"); !errors.As(err, &ve) {
+		t.Fatalf("Validate = %v, want a *ValidationError", err)
+	}
+	if diff := cmp.Diff(want, ve.Problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	u := DataHumanUser{UserID: "u", User: ImportHumanUserRequest{UserName: "n", Profile: &Profile{FirstName: "F", LastName: "L"},
+		Email: &Email{Email: "a\x00@example.com"}, HashedPassword: &HashedPassword{Value: "$2a$\x00"}}}
+	err := u.Validate("humanUsers[0]")
+	for _, f := range []string{"user.email.email", "user.hashedPassword.value"} {
+		if err == nil || !strings.Contains(err.Error(), "humanUsers[0]."+f+": "+nulMsg) {
+			t.Errorf("Validate = %v, want a NUL problem of %s", err, f)
+		}
 	}
 }
 

@@ -29,8 +29,10 @@ func (p *Problems) add(field, msg string) {
 	p.list = append(p.list, p.path+"."+field+": "+msg)
 }
 
-// Len checks that v has between min and max runes; min 1 means required.
+// Len checks that v has between min and max runes (min 1 means required)
+// and holds no NUL character, which PostgreSQL text cannot store.
 func (p *Problems) Len(field, v string, min, max int) {
+	p.NoNUL(field, v)
 	n := utf8.RuneCountInString(v)
 	switch {
 	case n == 0 && min > 0:
@@ -39,6 +41,14 @@ func (p *Problems) Len(field, v string, min, max int) {
 		p.add(field, fmt.Sprintf("at least %d characters", min))
 	case n > max:
 		p.add(field, fmt.Sprintf("at most %d characters", max))
+	}
+}
+
+// NoNUL checks that v holds no NUL character, which PostgreSQL text cannot
+// store. Len and Email check it too.
+func (p *Problems) NoNUL(field, v string) {
+	if strings.IndexByte(v, 0) >= 0 {
+		p.add(field, nulMsg)
 	}
 }
 
@@ -51,6 +61,10 @@ func (p *Problems) Required(field string, present bool) {
 
 // Email checks the syntax of an e-mail address (required when min is 1).
 func (p *Problems) Email(field, v string, required bool) {
+	if strings.IndexByte(v, 0) >= 0 {
+		p.add(field, nulMsg)
+		return
+	}
 	if v == "" {
 		if required {
 			p.add(field, "is required")
@@ -143,6 +157,10 @@ func (u *DataHumanUser) Validate(path string) error {
 		p.Phone("user.phone.phone", ph.Phone)
 	}
 	p.Len("user.password", u.User.Password, 0, 200)
+	if hp := u.User.HashedPassword; hp != nil {
+		p.NoNUL("user.hashedPassword.value", hp.Value)
+	}
+	p.NoNUL("user.otpCode", u.User.OTPCode)
 	return p.Err()
 }
 

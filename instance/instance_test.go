@@ -88,6 +88,8 @@ func TestParseRequest(t *testing.T) {
 		{"key expiration in the past", `{"instanceName":"A","machine":{"userName":"i","name":"I","machineKey":{"type":1,"expirationDate":"2025-06-01T11:59:59Z"}}}`,
 			"machine.machineKey.expirationDate is in the past"},
 		{"several problems at once", `{"instanceName":"","machine":{"userName":"i"}}`, "instanceName: is required; machine.name: is required"},
+		{"member twice", `{"instanceName":"A","instance_name":"B",` + machineOwner + `}`, "instance_name repeats an earlier member"},
+		{"nested member twice", `{"instanceName":"A","machine":{"userName":"i","user_name":"j","name":"I"}}`, "machine: user_name repeats an earlier member"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +109,35 @@ func TestParseRequest(t *testing.T) {
 			}
 			if !strings.Contains(re.Msg, tt.want) {
 				t.Errorf("ParseRequest() error = %q, want it to contain %q", re.Msg, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRequest_NUL(t *testing.T) {
+	const human = `"human":{"userName":"h","email":{"email":"h@a.com"},"profile":{"firstName":"H","lastName":"A","preferredLanguage":"en"},"password":{"password":"Secret-123"}}`
+	for _, field := range []string{
+		"instanceName", "firstOrgName", "customDomain", "defaultLanguage",
+		"human.userName", "human.email.email", "human.profile.firstName", "human.profile.lastName",
+		"human.profile.preferredLanguage", "human.password.password",
+		"machine.userName", "machine.name",
+	} {
+		t.Run(field, func(t *testing.T) {
+			body := `{"instanceName":"A","firstOrgName":"O","customDomain":"a.example.com","defaultLanguage":"en",`
+			if strings.HasPrefix(field, "human.") {
+				body += human + `}`
+			} else {
+				body += machineOwner + `}`
+			}
+			// Put a NUL into the field's value: the last member of that name.
+			name := field[strings.LastIndex(field, ".")+1:]
+			i := strings.LastIndex(body, `"`+name+`":"`) + len(name) + 4
+			body = body[:i] + `\u0000` + body[i:]
+			_, err := ParseRequest([]byte(body), testNow)
+			want := field + `: must not contain the NUL character (\u0000)`
+			var re *RequestError
+			if !errors.As(err, &re) || !strings.Contains(re.Msg, want) {
+				t.Errorf("ParseRequest(%s) error = %v, want it to contain %q", body, err, want)
 			}
 		})
 	}

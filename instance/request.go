@@ -256,8 +256,12 @@ type checker struct{ list []string }
 
 func (c *checker) add(field, msg string) { c.list = append(c.list, field+": "+msg) }
 
-// length checks that v has between min and max runes; min 1 means required.
+// length checks that v has between min and max runes (min 1 means
+// required) and holds no NUL character, which PostgreSQL text cannot store.
 func (c *checker) length(field, v string, min, max int) {
+	if strings.IndexByte(v, 0) >= 0 {
+		c.add(field, `must not contain the NUL character (\u0000)`)
+	}
 	n := utf8.RuneCountInString(v)
 	switch {
 	case n == 0 && min > 0:

@@ -2,18 +2,25 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/seal"
 )
 
 // ApplyOptions are the settings of the importing process.
 type ApplyOptions struct {
 	// BcryptCost is the cost of hashes of plain passwords.
 	BcryptCost int
+	// Seal encrypts secrets at rest (IdP client secrets, OTP secrets).
+	Seal *seal.Box
+	// hash hashes a password at a cost; bcrypt.GenerateFromPassword when nil.
+	hash func(password []byte, cost int) ([]byte, error)
 }
 
 // Counts are the outcomes of one kind of entity.
@@ -27,63 +34,105 @@ type Counts struct {
 type ApplyResult struct {
 	// AlreadyDone is true when an earlier attempt had applied the unit.
 	AlreadyDone bool
-	// TimedOut is true when the deadline stopped the unit part-way.
-	TimedOut bool
+	// JobEnded is true when the job was no longer running (canceled, failed
+	// or timed out): nothing of the unit was kept.
+	JobEnded bool
 	// Entities is the number of entities with an outcome.
 	Entities int
 }
 
+// errJobEnded rolls back the transaction of a unit whose job has ended.
+var errJobEnded = errors.New("the job is no longer running")
+
 // ApplyUnit applies a unit's steps to the directory and records their
 // outcomes, the unit's completion and the job's stage in one transaction, so
-// a retried unit neither duplicates an entity nor counts twice. org is the
-// unit's decoded data; decodeErr, when set, is recorded instead as an error
-// of the org. The deadline stops the unit between steps; what is done is kept.
-func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, org *importdata.DataOrg, decodeErr error, opts ApplyOptions) (ApplyResult, error) {
+// a retried unit neither duplicates an entity nor counts twice. raw is the
+// unit's bytes of the payload; when they do not decode, that is recorded as
+// an error of the unit's first step. Work that needs no lock, such as hashing
+// passwords, is done before the transaction opens. The deadline stops the
+// unit between steps; what is done is kept. When the job is no longer
+// running at the commit, the transaction is rolled back and the result says
+// JobEnded. Data that the database refuses is an error wrapping ErrRejected
+// whose message names the unit, its org and what PostgreSQL said.
+func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts ApplyOptions) (ApplyResult, error) {
 	var res ApplyResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var done bool
-		err := tx.QueryRow(ctx, `SELECT done FROM job_units WHERE job_id = $1 AND stage = $2 AND org_index = $3 AND seq = $4 FOR UPDATE`,
-			u.JobID, u.Stage, u.OrgIndex, u.Seq).Scan(&done)
-		if err != nil {
-			return fmt.Errorf("lock unit: %w", err)
-		}
-		if done {
-			res.AlreadyDone = true
-			return nil
-		}
-		a := &applier{tx: tx, job: job, unit: u, opts: opts, counts: map[string]*Counts{}}
-		var present *bool
-		if err := tx.QueryRow(ctx, `SELECT org_id, present FROM job_orgs WHERE job_id = $1 AND org_index = $2`,
-			u.JobID, u.OrgIndex).Scan(&a.orgID, &present); err != nil {
-			return fmt.Errorf("load org of unit: %w", err)
-		}
-		a.orgPresent = present != nil && *present
-		if decodeErr != nil {
-			a.fail(registry["org"], 0, "org", a.orgID, "invalid org data: "+importdata.DescribeError(fmt.Sprintf("orgs[%d]", u.OrgIndex), decodeErr))
-		} else if err := a.run(ctx, org); err != nil {
-			return err
-		}
-		res.TimedOut = a.timedOut
-		res.Entities = len(a.results)
-		return a.finish(ctx)
-	})
-	if err != nil {
-		return res, fmt.Errorf("apply unit %d/%d/%d of job %s: %w", u.Stage, u.OrgIndex, u.Seq, u.JobID, err)
+	a := &applier{db: s.pool, job: job, unit: u, opts: opts, raw: raw, counts: map[string]*Counts{}}
+	org, decodeErr := decodeUnit(u, raw)
+	var err error
+	if decodeErr == nil {
+		err = a.prepare(ctx, org)
+	}
+	if err == nil {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			a.db = tx
+			var done bool
+			err := tx.QueryRow(ctx, `SELECT done FROM job_units WHERE job_id = $1 AND stage = $2 AND org_index = $3 AND seq = $4 FOR UPDATE`,
+				u.JobID, u.Stage, u.OrgIndex, u.Seq).Scan(&done)
+			if err != nil {
+				return fmt.Errorf("lock unit: %w", err)
+			}
+			if done {
+				res.AlreadyDone = true
+				return nil
+			}
+			var present *bool
+			var status string
+			if err := tx.QueryRow(ctx, `SELECT o.org_id, o.present, j.status FROM job_orgs o JOIN jobs j ON j.id = o.job_id
+				WHERE o.job_id = $1 AND o.org_index = $2`, u.JobID, u.OrgIndex).Scan(&a.orgID, &present, &status); err != nil {
+				return fmt.Errorf("load org of unit: %w", err)
+			}
+			if status != StatusRunning {
+				return errJobEnded // ended while the unit prepared: spare the work
+			}
+			a.orgPresent = present != nil && *present
+			if decodeErr != nil {
+				a.decodeFailed(decodeErr)
+			} else if err := a.run(ctx, org); err != nil {
+				return err
+			}
+			res.Entities = len(a.results)
+			return a.finish(ctx)
+		})
+	}
+	switch msg := rejection(err); {
+	case errors.Is(err, errJobEnded):
+		return ApplyResult{JobEnded: true}, nil
+	case msg != "":
+		return ApplyResult{}, &rejectedError{msg: a.rejected(msg)}
+	case err != nil:
+		return ApplyResult{}, fmt.Errorf("apply unit %d/%d/%d of job %s: %w", u.Stage, u.OrgIndex, u.Seq, u.JobID, err)
 	}
 	return res, nil
 }
 
+// dbtx is what steps use of the unit's transaction; the pool has it too.
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
 // applier is the state of one unit's transaction.
 type applier struct {
-	tx         pgx.Tx
-	job        Job
-	unit       Unit
-	opts       ApplyOptions
+	// db is the unit's transaction; the pool while the steps prepare.
+	db   dbtx
+	job  Job
+	unit Unit
+	opts ApplyOptions
+	// raw is the unit's bytes of the payload, for members that DataOrg
+	// does not hold.
+	raw        []byte
 	orgID      string
 	orgPresent bool
 	timedOut   bool
-	results    []result
-	counts     map[string]*Counts
+	// step is the step that runs, for messages.
+	step *Step
+	// hashes are the bcrypt hashes of plain passwords by index in the
+	// unit's human users, made before the transaction.
+	hashes  map[int]string
+	results []result
+	counts  map[string]*Counts
 }
 
 // result is one row of job_results.
@@ -97,6 +146,21 @@ type result struct {
 	f       [4]string
 }
 
+// prepare runs the prepare functions of the unit's steps, before the
+// transaction.
+func (a *applier) prepare(ctx context.Context, org *importdata.DataOrg) error {
+	for _, name := range a.unit.Steps {
+		if step := registry[name]; step != nil && step.prepare != nil {
+			a.step = step
+			if err := step.prepare(ctx, a, step, org); err != nil {
+				return fmt.Errorf("prepare step %s: %w", name, err)
+			}
+		}
+	}
+	a.step = nil
+	return nil
+}
+
 func (a *applier) run(ctx context.Context, org *importdata.DataOrg) error {
 	for _, name := range a.unit.Steps {
 		step := registry[name]
@@ -104,17 +168,45 @@ func (a *applier) run(ctx context.Context, org *importdata.DataOrg) error {
 			return fmt.Errorf("unknown step %q", name)
 		}
 		if name != "org" && !a.orgPresent {
-			return nil // ZITADEL skips the data of an org it could neither create nor find
+			break // ZITADEL skips the data of an org it could neither create nor find
 		}
 		if a.job.Deadline != nil && time.Now().After(*a.job.Deadline) {
 			a.timedOut = true
-			return nil
+			break
 		}
+		a.step = step
 		if err := step.apply(ctx, a, step, org); err != nil {
 			return fmt.Errorf("step %s: %w", name, err)
 		}
 	}
+	a.step = nil
 	return nil
+}
+
+// decodeFailed records that the unit's bytes did not decode as an error of
+// its first step, whose results only this unit records. Like run, it
+// records nothing for the data of an org that is not there.
+func (a *applier) decodeFailed(err error) {
+	step := registry[a.unit.Steps[0]]
+	if step == nil || step.Name != "org" && !a.orgPresent {
+		return
+	}
+	msg := "invalid org data: " + importdata.DescribeError(fmt.Sprintf("orgs[%d]", a.unit.OrgIndex), err)
+	a.fail(step, a.item(0), step.Type, a.orgID, safeText(msg))
+}
+
+// rejected is the message, for the client, of a unit whose data the
+// database refused with pg.
+func (a *applier) rejected(pg string) string {
+	org := fmt.Sprintf("orgs[%d]", a.unit.OrgIndex)
+	if a.orgID != "" {
+		org += fmt.Sprintf(" (org %q)", a.orgID)
+	}
+	where := "saving its results"
+	if a.step != nil {
+		where = "step " + a.step.Name
+	}
+	return fmt.Sprintf("%s, stage %d unit %d, %s: the database rejected the data: %s", org, a.unit.Stage, a.unit.Seq, where, pg)
 }
 
 // item returns the index in its org's array of the i-th element of the unit.
@@ -159,7 +251,7 @@ func (a *applier) skip(step *Step, item int, typ, id string) {
 // finish writes the results, marks the unit done and moves the job's stage.
 func (a *applier) finish(ctx context.Context) error {
 	u := a.unit
-	_, err := a.tx.CopyFrom(ctx, pgx.Identifier{"job_results"},
+	_, err := a.db.CopyFrom(ctx, pgx.Identifier{"job_results"},
 		[]string{"job_id", "org_index", "step", "item", "sub", "pass", "outcome", "type", "id", "message", "f1", "f2", "f3", "f4"},
 		pgx.CopyFromSlice(len(a.results), func(i int) ([]any, error) {
 			r := a.results[i]
@@ -169,27 +261,35 @@ func (a *applier) finish(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("save results: %w", err)
 	}
-	if _, err := a.tx.Exec(ctx, `UPDATE job_units SET done = true, counts = $5
+	if _, err := a.db.Exec(ctx, `UPDATE job_units SET done = true, counts = $5
 		WHERE job_id = $1 AND stage = $2 AND org_index = $3 AND seq = $4`,
 		u.JobID, u.Stage, u.OrgIndex, u.Seq, a.counts); err != nil {
 		return fmt.Errorf("mark unit done: %w", err)
 	}
-	// The job row is locked last, so parallel units hold it only for their commit.
+	// The job row is locked last, so parallel units hold it only for their
+	// commit. A job that ended meanwhile keeps nothing of the unit.
+	var status string
+	if err := a.db.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, u.JobID).Scan(&status); err != nil {
+		return fmt.Errorf("lock job: %w", err)
+	}
+	if status != StatusRunning {
+		return errJobEnded
+	}
 	var stage, pending int
-	if err := a.tx.QueryRow(ctx, `UPDATE jobs SET stage_pending = stage_pending - 1
+	if err := a.db.QueryRow(ctx, `UPDATE jobs SET stage_pending = stage_pending - 1
 		WHERE id = $1 AND stage = $2 RETURNING stage, stage_pending`, u.JobID, u.Stage).Scan(&stage, &pending); err != nil {
 		return fmt.Errorf("count down stage %d: %w", u.Stage, err)
 	}
 	if a.timedOut {
-		if _, err := a.tx.Exec(ctx, `UPDATE jobs SET status = 'timed_out', finished_at = now()
-			WHERE id = $1 AND status = 'running'`, u.JobID); err != nil {
+		if _, err := a.db.Exec(ctx, endJob(`UPDATE jobs SET status = 'timed_out', finished_at = now()
+			WHERE id = $1 AND status = 'running'`), u.JobID); err != nil {
 			return fmt.Errorf("time out job: %w", err)
 		}
 	}
 	if pending > 0 {
 		return nil
 	}
-	return openNextStage(ctx, a.tx, u.JobID, stage)
+	return openNextStage(ctx, a.db, u.JobID, stage)
 }
 
 func nullable(s string) any {

@@ -18,10 +18,10 @@ import (
 // is left alone and nothing is written (a retried task creates no second
 // instance). A domain used by another instance is an error wrapping
 // ErrConflict whose message is for the client (`custom domain "x" is already
-// used by another instance`), and nothing is written; an unknown job is
-// ErrNotFound.
+// used by another instance`), and nothing is written; so is data that the
+// database refuses, wrapping ErrRejected. An unknown job is ErrNotFound.
 func (s *Store) CreateInstance(ctx context.Context, jobID string, p instance.Plan, sealedResult []byte) error {
-	if !validUUID(jobID) {
+	if !ValidJobID(jobID) {
 		return fmt.Errorf("create instance: job %s: %w", jobID, ErrNotFound)
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -46,9 +46,11 @@ func (s *Store) CreateInstance(ctx context.Context, jobID string, p instance.Pla
 		return nil
 	})
 	var ce *conflictError
-	switch {
+	switch msg := rejection(err); {
 	case errors.As(err, &ce):
 		return ce // its message is for the client, as it is
+	case msg != "":
+		return &rejectedError{msg: "the database rejected the instance: " + msg}
 	case err != nil:
 		return fmt.Errorf("create instance: %w", err)
 	}
@@ -141,7 +143,7 @@ func (s *Store) JobRequestSealed(ctx context.Context, jobID string) ([]byte, err
 
 // sealedColumn reads column (a constant) of job jobID.
 func (s *Store) sealedColumn(ctx context.Context, column, jobID string) ([]byte, error) {
-	if !validUUID(jobID) {
+	if !ValidJobID(jobID) {
 		return nil, fmt.Errorf("job %s: %w", jobID, ErrNotFound)
 	}
 	var b []byte

@@ -95,8 +95,6 @@ func (sc Scope) filter(arg int) string {
 const jobColumns = `id::text, kind, coalesce(instance_id, ''), caller, status, source_field, on_conflict, dry_run,
 	timeout_ms, deadline, created_at, started_at, finished_at, coalesce(error, ''), coalesce(source_size, 0), stage, totals`
 
-func scanJob(row pgx.Row) (Job, error) { return scanJobWith(row) }
-
 // CreateJob records a queued job and its payload. With an idempotency key
 // already used by the same caller it returns the existing job and created
 // false, or ErrConflict when the earlier request was different.
@@ -123,7 +121,7 @@ func (s *Store) CreateJob(ctx context.Context, nj NewJob) (job Job, created bool
 			row := tx.QueryRow(ctx, `SELECT `+jobColumns+`, request_hash FROM jobs
 				WHERE caller = $1 AND coalesce(instance_id, '') = $2 AND idempotency_key = $3`,
 				nj.Caller, nj.InstanceID, nj.IdempotencyKey)
-			job, err = scanJobWith(row, &hash)
+			job, err = scanJob(row, &hash)
 			if err != nil {
 				return fmt.Errorf("load job of idempotency key: %w", err)
 			}
@@ -150,7 +148,8 @@ func (s *Store) CreateJob(ctx context.Context, nj NewJob) (job Job, created bool
 	return job, created, err
 }
 
-func scanJobWith(row pgx.Row, extra ...any) (Job, error) {
+// scanJob scans a row of jobColumns followed by extra.
+func scanJob(row pgx.Row, extra ...any) (Job, error) {
 	var j Job
 	var timeoutMS int64
 	dest := []any{&j.ID, &j.Kind, &j.InstanceID, &j.Caller, &j.Status, &j.SourceField, &j.OnConflict, &j.DryRun,
@@ -171,7 +170,7 @@ func (s *Store) DeleteJob(ctx context.Context, id string) error {
 
 // Job returns the job id if sc may see it, else ErrNotFound.
 func (s *Store) Job(ctx context.Context, id string, sc Scope) (Job, error) {
-	if !validUUID(id) {
+	if !ValidJobID(id) {
 		return Job{}, ErrNotFound
 	}
 	return scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND `+sc.filter(2), id, sc.InstanceID))
@@ -203,7 +202,7 @@ func (s *Store) ListJobs(ctx context.Context, sc Scope, cursor string, limit int
 	args := []any{sc.InstanceID, limit + 1}
 	where := sc.filter(1)
 	if cursor != "" {
-		if !validUUID(cursor) {
+		if !ValidJobID(cursor) {
 			return JobPage{}, fmt.Errorf("cursor %q: %w", cursor, ErrNotFound)
 		}
 		args = append(args, cursor)
@@ -233,14 +232,23 @@ func (s *Store) ListJobs(ctx context.Context, sc Scope, cursor string, limit int
 	return page, nil
 }
 
-// CancelJob cancels a queued or running job. It returns the job as it is
-// afterwards; a job that had already ended is returned unchanged.
+// endJob extends update, an UPDATE of jobs that ends the jobs it matches, to
+// delete their payloads in the same statement: the inline data of a job,
+// which may hold plain passwords, is kept only while the job may read it.
+func endJob(update string) string {
+	return `WITH ended AS (` + update + ` RETURNING id)
+		DELETE FROM job_payloads WHERE job_id IN (SELECT id FROM ended)`
+}
+
+// CancelJob cancels a queued or running job and deletes its payload. It
+// returns the job as it is afterwards; a job that had already ended is
+// returned unchanged.
 func (s *Store) CancelJob(ctx context.Context, id string, sc Scope) (Job, error) {
-	if !validUUID(id) {
+	if !ValidJobID(id) {
 		return Job{}, ErrNotFound
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'canceled', finished_at = now()
-		WHERE id = $1 AND status IN ('queued', 'running') AND `+sc.filter(2), id, sc.InstanceID)
+	_, err := s.pool.Exec(ctx, endJob(`UPDATE jobs SET status = 'canceled', finished_at = now()
+		WHERE id = $1 AND status IN ('queued', 'running') AND `+sc.filter(2)), id, sc.InstanceID)
 	if err != nil {
 		return Job{}, fmt.Errorf("cancel job: %w", err)
 	}
@@ -259,21 +267,30 @@ func (s *Store) StartJob(ctx context.Context, id string) (Job, error) {
 	return s.JobByID(ctx, id)
 }
 
-// FailJob ends a job as failed with a message for the client.
+// FailJob ends a queued or running job as failed with a message for the
+// client, and deletes its payload.
 func (s *Store) FailJob(ctx context.Context, id, msg string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'failed', error = $2, finished_at = now()
-		WHERE id = $1 AND status IN ('queued', 'running')`, id, msg)
-	return err
+	_, err := s.pool.Exec(ctx, endJob(`UPDATE jobs SET status = 'failed', error = $2, finished_at = now()
+		WHERE id = $1 AND status IN ('queued', 'running')`), id, safeText(msg))
+	if err != nil {
+		return fmt.Errorf("fail job %s: %w", id, err)
+	}
+	return nil
 }
 
-// TimeOutJob ends a running job whose deadline has passed as timed_out.
+// TimeOutJob ends a running job whose deadline has passed as timed_out, and
+// deletes its payload.
 func (s *Store) TimeOutJob(ctx context.Context, id string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'timed_out', finished_at = now()
-		WHERE id = $1 AND status = 'running' AND deadline <= now()`, id)
-	return err
+	_, err := s.pool.Exec(ctx, endJob(`UPDATE jobs SET status = 'timed_out', finished_at = now()
+		WHERE id = $1 AND status = 'running' AND deadline <= now()`), id)
+	if err != nil {
+		return fmt.Errorf("time out job %s: %w", id, err)
+	}
+	return nil
 }
 
-func validUUID(s string) bool {
+// ValidJobID reports whether s has the form of a job id (a UUID).
+func ValidJobID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -297,11 +314,12 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// UnfinishedJobs returns the import jobs that are queued or running and were
-// created more than olderThan ago, oldest first, at most limit.
+// UnfinishedJobs returns the jobs (imports and instance creations) that are
+// queued or running and were created more than olderThan ago, oldest first,
+// at most limit.
 func (s *Store) UnfinishedJobs(ctx context.Context, olderThan time.Duration, limit int) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE status IN ('queued', 'running') AND kind = 'import' AND created_at < now() - $1 * interval '1 millisecond'
+		WHERE status IN ('queued', 'running') AND created_at < now() - $1 * interval '1 millisecond'
 		ORDER BY created_at LIMIT $2`, olderThan.Milliseconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("unfinished jobs: %w", err)

@@ -10,7 +10,7 @@ import (
 // step adds the org's domains; a domain may be verified directly (no DNS
 // challenge) and made the org's primary domain.
 func init() {
-	register(&Step{Name: "domains", Fields: []string{"domains"}, Stage: StagePass1, Order: 3,
+	register(&Step{Name: "domains", Type: "domain", Fields: []string{"domains"}, Stage: StagePass1, Order: 3,
 		Success: "domains", Chunkable: true, apply: applyDomains})
 	// Success rows carry the domain name as their id (the success entry);
 	// errors use ZITADEL's id "orgId_domainName".
@@ -18,7 +18,7 @@ func init() {
 
 func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.Domains
-	o := newOutcomes(a, step, "domain", len(items))
+	o := newOutcomes(a, step, len(items))
 	var names []string
 	for i, it := range items {
 		d := it.V
@@ -115,7 +115,7 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		}
 	}
 	if primary != "" {
-		if _, err := a.tx.Exec(ctx, `UPDATE org_domains SET is_primary = (domain = $3)
+		if _, err := a.db.Exec(ctx, `UPDATE org_domains SET is_primary = (domain = $3)
 			WHERE instance_id = $1 AND org_id = $2 AND (is_primary OR domain = $3)`,
 			a.job.InstanceID, a.orgID, primary); err != nil {
 			return fmt.Errorf("set primary domain: %w", err)

@@ -2,24 +2,26 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/zimport/zimport/importdata"
 )
 
 // step imports human users with their given ids (ZITADEL's ImportHuman). A
-// hashed password is stored as given; a plain one is hashed with bcrypt.
-// otpCode is not imported yet.
+// hashed password is stored as given; a plain one is hashed with bcrypt
+// before the unit's transaction opens. otpCode, a passwordless registration
+// and idps are not imported yet: each is an error beside the user's outcome.
 func init() {
-	register(&Step{Name: "human_users", Fields: []string{"humanUsers"}, Stage: StagePass1, Order: 13,
-		Success: "humanUserIds", Chunkable: true, apply: applyHumanUsers})
+	register(&Step{Name: "human_users", Type: "human_user", Fields: []string{"humanUsers"}, Stage: StagePass1, Order: 13,
+		Success: "humanUserIds", Chunkable: true, prepare: prepareHumanUsers, apply: applyHumanUsers})
 }
 
 const humanExists = "ID=COMMAND-ziuna Message=Errors.User.AlreadyExisting"
 
-func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
-	items := org.HumanUsers
-	o := newOutcomes(a, step, "human_user", len(items))
+// checkHumanUsers records in o the users that break their rules and returns
+// the others.
+func checkHumanUsers(a *applier, o *outcomes, items importdata.Items[importdata.DataHumanUser]) []newUser {
 	var users []newUser
 	for i, it := range items {
 		u := it.V
@@ -37,7 +39,48 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 			users = append(users, newUser{i: i, id: u.UserID, name: strings.TrimSpace(u.User.UserName)})
 		}
 	}
-	users, err := a.claimUsers(ctx, o, users, humanExists)
+	return users
+}
+
+// prepareHumanUsers hashes the plain passwords of the users that pass their
+// checks and whose id is free, into a.hashes, so that the unit's
+// transaction does not hold its locks while bcrypt works.
+func prepareHumanUsers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	items := org.HumanUsers
+	users := checkHumanUsers(a, newOutcomes(a, step, len(items)), items)
+	ids := make([]string, len(users))
+	for j, nu := range users {
+		ids[j] = nu.id
+	}
+	taken, err := a.owners(ctx, "users", ids)
+	if err != nil {
+		return err
+	}
+	var idx []int
+	var plain []string
+	for _, nu := range users {
+		if u := &items[nu.i].V.User; taken[nu.id] == "" && hashedPassword(u) == "" && u.Password != "" {
+			idx, plain = append(idx, nu.i), append(plain, u.Password)
+		}
+	}
+	hashes, err := a.opts.hashPasswords(ctx, plain)
+	if err != nil {
+		return err
+	}
+	a.hashes = make(map[int]string, len(idx))
+	for j, i := range idx {
+		a.hashes[i] = hashes[j]
+	}
+	return nil
+}
+
+func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	items := org.HumanUsers
+	o := newOutcomes(a, step, len(items))
+	if err := a.noteUnsupportedUserFields(o, items); err != nil {
+		return err
+	}
+	users, err := a.claimUsers(ctx, o, checkHumanUsers(a, o, items), humanExists)
 	if err != nil {
 		return err
 	}
@@ -45,15 +88,25 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 		return o.flush()
 	}
 
+	// A password that was not hashed before (its id was taken then) is
+	// hashed now.
 	plain := make([]string, len(users))
 	for j, nu := range users {
-		if u := &items[nu.i].V.User; hashedPassword(u) == "" {
+		if u := &items[nu.i].V.User; hashedPassword(u) == "" && a.hashes[nu.i] == "" {
 			plain[j] = u.Password
 		}
 	}
-	hashes, err := hashPasswords(ctx, plain, a.opts.BcryptCost)
+	hashes, err := a.opts.hashPasswords(ctx, plain)
 	if err != nil {
 		return err
+	}
+	for j, nu := range users {
+		if hashes[j] != "" {
+			if a.hashes == nil {
+				a.hashes = map[int]string{}
+			}
+			a.hashes[nu.i] = hashes[j]
+		}
 	}
 
 	n := len(users)
@@ -75,8 +128,8 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 		}
 		if h := hashedPassword(u); h != "" {
 			hash[j] = h // as given, and no change required (ZITADEL)
-		} else if hashes[j] != "" {
-			hash[j], change[j] = hashes[j], u.PasswordChangeRequired
+		} else if h := a.hashes[nu.i]; h != "" {
+			hash[j], change[j] = h, u.PasswordChangeRequired
 		}
 	}
 	rows, err := a.textRows(ctx, "insert human users", `INSERT INTO users (instance_id, org_id, type, username_scope,
@@ -120,4 +173,35 @@ func displayName(p *importdata.Profile, email, userName string) string {
 		return email
 	}
 	return userName
+}
+
+// noteUnsupportedUserFields adds to each decoded user the fields it has
+// that zimport does not import yet, as errors beside its outcome:
+// ZITADEL's human_user_otp for otpCode, human_user for a passwordless
+// registration and for idps.
+func (a *applier) noteUnsupportedUserFields(o *outcomes, items importdata.Items[importdata.DataHumanUser]) error {
+	withIDPs, err := importdata.Present(a.raw, a.unit.Field != "", "humanUsers", "user", "idps")
+	if err != nil {
+		return fmt.Errorf("read idps of human users: %w", err)
+	}
+	idps := make(map[int]bool, len(withIDPs))
+	for _, i := range withIDPs {
+		idps[i] = true
+	}
+	for i, it := range items {
+		if it.Err != nil {
+			continue // its decoding error is its outcome
+		}
+		path, u := a.path("humanUsers", i)+".user.", &it.V.User
+		if u.OTPCode != "" {
+			o.note(i, "human_user_otp", notSupported(path+"otpCode"))
+		}
+		if u.RequestPasswordlessRegistration {
+			o.note(i, "human_user", notSupported(path+"requestPasswordlessRegistration"))
+		}
+		if idps[i] {
+			o.note(i, "human_user", notSupported(path+"idps"))
+		}
+	}
+	return nil
 }

@@ -10,7 +10,7 @@ import (
 // step imports machine users. Unlike ZITADEL, which ignores it, the user's id
 // is DataMachineUser.userId; the nested user.userId is ignored.
 func init() {
-	register(&Step{Name: "machine_users", Fields: []string{"machineUsers"}, Stage: StagePass1, Order: 14,
+	register(&Step{Name: "machine_users", Type: "machine_user", Fields: []string{"machineUsers"}, Stage: StagePass1, Order: 14,
 		Success: "machineUserIds", Chunkable: true, apply: applyMachineUsers})
 }
 
@@ -18,7 +18,7 @@ const machineExists = "ID=COMMAND-k2una Message=Errors.User.AlreadyExisting"
 
 func applyMachineUsers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.MachineUsers
-	o := newOutcomes(a, step, "machine_user", len(items))
+	o := newOutcomes(a, step, len(items))
 	var users []newUser
 	for i, it := range items {
 		u := it.V

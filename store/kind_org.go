@@ -13,7 +13,7 @@ import (
 // step creates the org with its given id, or finds it when it exists; an
 // org that can be neither created nor found is skipped with all its data.
 func init() {
-	register(&Step{Name: "org", Fields: []string{"orgId", "org", "orgState"}, Stage: StagePass1, Order: 1, apply: applyOrg})
+	register(&Step{Name: "org", Type: "org", Fields: []string{"orgId", "org", "orgState"}, Stage: StagePass1, Order: 1, apply: applyOrg})
 	// The org's success entry is the org itself: the result renderer starts an
 	// ImportDataSuccessOrg for every org with an "ok" org result.
 }
@@ -30,7 +30,7 @@ func applyOrg(ctx context.Context, a *applier, step *Step, org *importdata.DataO
 		// result; the renderer lists it as present (job_orgs.present).
 		a.succeed(step, 0, "org", a.orgID)
 	}
-	_, err = a.tx.Exec(ctx, `UPDATE job_orgs SET present = $3 WHERE job_id = $1 AND org_index = $2`,
+	_, err = a.db.Exec(ctx, `UPDATE job_orgs SET present = $3 WHERE job_id = $1 AND org_index = $2`,
 		a.unit.JobID, a.unit.OrgIndex, present)
 	return err
 }
@@ -57,7 +57,7 @@ func (a *applier) createOrg(ctx context.Context, step *Step, org *importdata.Dat
 	if org.OrgState == importdata.OrgStateInactive {
 		state = importdata.OrgStateInactive
 	}
-	tag, err := a.tx.Exec(ctx, `INSERT INTO orgs (instance_id, id, name, state) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+	tag, err := a.db.Exec(ctx, `INSERT INTO orgs (instance_id, id, name, state) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
 		a.job.InstanceID, a.orgID, org.Org.Name, state.String())
 	if err != nil {
 		return false, fmt.Errorf("insert org: %w", err)
@@ -86,7 +86,7 @@ func (a *applier) failOrExisting(step *Step, item int, typ, id, msg string) {
 
 func (a *applier) orgExists(ctx context.Context, id string) (bool, error) {
 	var one int
-	err := a.tx.QueryRow(ctx, `SELECT 1 FROM orgs WHERE instance_id = $1 AND id = $2`, a.job.InstanceID, id).Scan(&one)
+	err := a.db.QueryRow(ctx, `SELECT 1 FROM orgs WHERE instance_id = $1 AND id = $2`, a.job.InstanceID, id).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}

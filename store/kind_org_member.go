@@ -10,7 +10,7 @@ import (
 // step makes users of the instance members of the org. It runs in pass 3,
 // when every user of the job exists.
 func init() {
-	register(&Step{Name: "org_members", Fields: []string{"orgMembers"}, Stage: StagePass3, Order: 1,
+	register(&Step{Name: "org_members", Type: "org_member", Fields: []string{"orgMembers"}, Stage: StagePass3, Order: 1,
 		Success: "orgMembers", Chunkable: true, apply: applyOrgMembers})
 	// Success rows carry the user id (the success entry); errors use
 	// ZITADEL's id "orgId_userId".
@@ -20,7 +20,7 @@ const orgMemberExists = "ID=V3-DKcYh Message=Errors.Org.Member.AlreadyExists"
 
 func applyOrgMembers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.OrgMembers
-	o := newOutcomes(a, step, "org_member", len(items))
+	o := newOutcomes(a, step, len(items))
 	var users []string
 	for i, it := range items {
 		m := it.V

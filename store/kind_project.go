@@ -8,7 +8,7 @@ import (
 
 // step creates projects with their given ids.
 func init() {
-	register(&Step{Name: "projects", Fields: []string{"projects"}, Stage: StagePass1, Order: 18,
+	register(&Step{Name: "projects", Type: "project", Fields: []string{"projects"}, Stage: StagePass1, Order: 18,
 		Success: "projectIds", Chunkable: true, apply: applyProjects})
 }
 
@@ -16,7 +16,7 @@ const projectExists = "ID=PROJECT-37fug Message=Errors.AlreadyExists"
 
 func applyProjects(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.Projects
-	o := newOutcomes(a, step, "project", len(items))
+	o := newOutcomes(a, step, len(items))
 	var ids []string
 	for i, it := range items {
 		p := it.V

@@ -10,7 +10,7 @@ import (
 // step grants the org's projects to other orgs of the instance, with the
 // given grant ids. It runs in pass 2, when every org of the job exists.
 func init() {
-	register(&Step{Name: "project_grants", Fields: []string{"projectGrants"}, Stage: StagePass2, Order: 2,
+	register(&Step{Name: "project_grants", Type: "project_grant", Fields: []string{"projectGrants"}, Stage: StagePass2, Order: 2,
 		Success: "projectGrants", SuccessKeys: []string{"grantId", "projectId", "orgId"}, Chunkable: true,
 		apply: applyProjectGrants})
 }
@@ -19,7 +19,7 @@ const grantExists = "Errors.Project.Grant.AlreadyExists"
 
 func applyProjectGrants(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.ProjectGrants
-	o := newOutcomes(a, step, "project_grant", len(items))
+	o := newOutcomes(a, step, len(items))
 	var grantIDs, projects, grantedOrgs []string
 	for i, it := range items {
 		g := it.V

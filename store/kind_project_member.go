@@ -10,7 +10,7 @@ import (
 // step makes users of the instance members of the org's projects. It runs in
 // pass 3, when every user of the job exists.
 func init() {
-	register(&Step{Name: "project_members", Fields: []string{"projectMembers"}, Stage: StagePass3, Order: 3,
+	register(&Step{Name: "project_members", Type: "project_member", Fields: []string{"projectMembers"}, Stage: StagePass3, Order: 3,
 		Success: "projectMembers", SuccessKeys: []string{"projectId", "userId"}, Chunkable: true,
 		apply: applyProjectMembers})
 	// Order 2 of the stage is left for project grant members.
@@ -20,7 +20,7 @@ const projectMemberExists = "ID=V3-DKcYh Message=Errors.Project.Member.AlreadyEx
 
 func applyProjectMembers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.ProjectMembers
-	o := newOutcomes(a, step, "project_member", len(items))
+	o := newOutcomes(a, step, len(items))
 	var projects, users []string
 	for i, it := range items {
 		m := it.V

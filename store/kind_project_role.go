@@ -9,7 +9,7 @@ import (
 
 // step adds roles to the org's projects.
 func init() {
-	register(&Step{Name: "project_roles", Fields: []string{"projectRoles"}, Stage: StagePass1, Order: 23,
+	register(&Step{Name: "project_roles", Type: "project_role", Fields: []string{"projectRoles"}, Stage: StagePass1, Order: 23,
 		Success: "projectRoles", Chunkable: true, apply: applyProjectRoles})
 	// Success rows and errors share the id "projectId_roleKey", which is also
 	// the success entry.
@@ -19,7 +19,7 @@ const roleExists = "ID=PROJECT-0oVYW Message=Errors.Project.Role.AlreadyExists"
 
 func applyProjectRoles(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.ProjectRoles
-	o := newOutcomes(a, step, "project_role", len(items))
+	o := newOutcomes(a, step, len(items))
 	var projects, keys []string
 	for i, it := range items {
 		r := it.V

@@ -12,7 +12,7 @@ import (
 // other orgs granted to it. It runs after every project grant of the job.
 // The grant's id is generated.
 func init() {
-	register(&Step{Name: "user_grants", Fields: []string{"userGrants"}, Stage: StagePass2UserGrant, Order: 1,
+	register(&Step{Name: "user_grants", Type: "user_grant", Fields: []string{"userGrants"}, Stage: StagePass2UserGrant, Order: 1,
 		Success: "userGrants", SuccessKeys: []string{"projectId", "userId"}, Chunkable: true, apply: applyUserGrants})
 }
 
@@ -26,7 +26,7 @@ type projectGrant struct {
 
 func applyUserGrants(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.UserGrants
-	o := newOutcomes(a, step, "user_grant", len(items))
+	o := newOutcomes(a, step, len(items))
 	var users, projects, grantIDs []string
 	for i, it := range items {
 		g := it.V

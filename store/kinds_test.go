@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/seal"
 )
 
 // The tests of the entity kinds import payloads into a fresh database, unit
@@ -24,14 +26,22 @@ var kindsStages = []struct {
 	stage int
 	steps []string
 }{
-	{StagePass1, []string{"org", "domains", "human_users", "machine_users", "projects", "project_roles"}},
+	{StagePass1, []string{"org", "domains", "human_users", "machine_users", "projects", "project_roles", "unsupported"}},
 	{StagePass2, []string{"project_grants"}},
 	{StagePass2UserGrant, []string{"user_grants"}},
 	{StagePass3, []string{"org_members", "project_members"}},
 }
 
-// kindsOpts hash plain passwords cheaply.
-var kindsOpts = ApplyOptions{BcryptCost: bcrypt.MinCost}
+// kindsOpts hash plain passwords cheaply and seal secrets with a zero key.
+var kindsOpts = ApplyOptions{BcryptCost: bcrypt.MinCost, Seal: testBox}
+
+var testBox = func() *seal.Box {
+	b, err := seal.NewBox(make([]byte, 32))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
 
 // newKindsStore returns a store on a fresh database with instance "inst1".
 func newKindsStore(t testing.TB) *Store {
@@ -48,11 +58,11 @@ func newKindsStore(t testing.TB) *Store {
 type kindsRun struct {
 	job   Job
 	units []Unit
-	data  []*importdata.DataOrg // of each unit
+	data  [][]byte // the bytes of each unit
 }
 
-// kindsDecode decodes each org of a {"orgs": [...]} payload.
-func kindsDecode(t testing.TB, payload string) ([]SplitOrg, []*importdata.DataOrg) {
+// kindsDecode splits a {"orgs": [...]} payload into its orgs and their bytes.
+func kindsDecode(t testing.TB, payload string) ([]SplitOrg, [][]byte) {
 	t.Helper()
 	var doc struct {
 		Orgs []json.RawMessage `json:"orgs"`
@@ -61,21 +71,21 @@ func kindsDecode(t testing.TB, payload string) ([]SplitOrg, []*importdata.DataOr
 		t.Fatalf("payload: %v", err)
 	}
 	var split []SplitOrg
-	var orgs []*importdata.DataOrg
+	var orgs [][]byte
 	for i, raw := range doc.Orgs {
 		org, err := importdata.DecodeOrg(raw, nil)
 		if err != nil {
 			t.Fatalf("decode org %d: %v", i, err)
 		}
 		split = append(split, SplitOrg{Index: i, OrgID: org.OrgID})
-		orgs = append(orgs, org)
+		orgs = append(orgs, raw)
 	}
 	return split, orgs
 }
 
 // startKindsJob creates and starts an import job and records its split: units[i]
 // applies data[i].
-func startKindsJob(t testing.TB, s *Store, onConflict string, orgs []SplitOrg, units []Unit, data []*importdata.DataOrg) *kindsRun {
+func startKindsJob(t testing.TB, s *Store, onConflict string, orgs []SplitOrg, units []Unit, data [][]byte) *kindsRun {
 	t.Helper()
 	ctx := context.Background()
 	job, _, err := s.CreateJob(ctx, NewJob{Kind: KindImport, InstanceID: kindsInstance, Caller: "test",
@@ -99,11 +109,11 @@ func startKindsJob(t testing.TB, s *Store, onConflict string, orgs []SplitOrg, u
 func (r *kindsRun) applyAll(t testing.TB, s *Store) {
 	t.Helper()
 	for i, u := range r.units {
-		res, err := s.ApplyUnit(context.Background(), r.job, u, r.data[i], nil, kindsOpts)
+		res, err := s.ApplyUnit(context.Background(), r.job, u, r.data[i], kindsOpts)
 		if err != nil {
 			t.Fatalf("apply unit %d: %v", i, err)
 		}
-		if res.AlreadyDone || res.TimedOut {
+		if res.AlreadyDone || res.JobEnded {
 			t.Fatalf("apply unit %d: %+v", i, res)
 		}
 	}
@@ -114,7 +124,7 @@ func kindsImport(t testing.TB, s *Store, onConflict, payload string) *kindsRun {
 	t.Helper()
 	split, orgs := kindsDecode(t, payload)
 	var units []Unit
-	var data []*importdata.DataOrg
+	var data [][]byte
 	for _, st := range kindsStages {
 		for i := range orgs {
 			units = append(units, Unit{Stage: st.stage, OrgIndex: i, Steps: st.steps})
@@ -256,31 +266,38 @@ func checkKindsRows(t testing.TB, s *Store, checks []kindsRowCheck) {
 
 func TestSteps_Kinds(t *testing.T) {
 	type meta struct {
+		Type         string
 		Fields       []string
 		Stage, Order int
 		Success      string
 		SuccessKeys  []string
 		Chunkable    bool
+		Uncounted    bool
 	}
 	want := map[string]meta{
-		"domains":         {[]string{"domains"}, StagePass1, 3, "domains", nil, true},
-		"human_users":     {[]string{"humanUsers"}, StagePass1, 13, "humanUserIds", nil, true},
-		"machine_users":   {[]string{"machineUsers"}, StagePass1, 14, "machineUserIds", nil, true},
-		"projects":        {[]string{"projects"}, StagePass1, 18, "projectIds", nil, true},
-		"project_roles":   {[]string{"projectRoles"}, StagePass1, 23, "projectRoles", nil, true},
-		"project_grants":  {[]string{"projectGrants"}, StagePass2, 2, "projectGrants", []string{"grantId", "projectId", "orgId"}, true},
-		"user_grants":     {[]string{"userGrants"}, StagePass2UserGrant, 1, "userGrants", []string{"projectId", "userId"}, true},
-		"org_members":     {[]string{"orgMembers"}, StagePass3, 1, "orgMembers", nil, true},
-		"project_members": {[]string{"projectMembers"}, StagePass3, 3, "projectMembers", []string{"projectId", "userId"}, true},
+		"unsupported":     {"", nil, StagePass1, 99, "", nil, false, true},
+		"domains":         {"domain", []string{"domains"}, StagePass1, 3, "domains", nil, true, false},
+		"human_users":     {"human_user", []string{"humanUsers"}, StagePass1, 13, "humanUserIds", nil, true, false},
+		"machine_users":   {"machine_user", []string{"machineUsers"}, StagePass1, 14, "machineUserIds", nil, true, false},
+		"projects":        {"project", []string{"projects"}, StagePass1, 18, "projectIds", nil, true, false},
+		"project_roles":   {"project_role", []string{"projectRoles"}, StagePass1, 23, "projectRoles", nil, true, false},
+		"project_grants":  {"project_grant", []string{"projectGrants"}, StagePass2, 2, "projectGrants", []string{"grantId", "projectId", "orgId"}, true, false},
+		"user_grants":     {"user_grant", []string{"userGrants"}, StagePass2UserGrant, 1, "userGrants", []string{"projectId", "userId"}, true, false},
+		"org_members":     {"org_member", []string{"orgMembers"}, StagePass3, 1, "orgMembers", nil, true, false},
+		"project_members": {"project_member", []string{"projectMembers"}, StagePass3, 3, "projectMembers", []string{"projectId", "userId"}, true, false},
 	}
 	got := map[string]meta{}
 	for _, st := range Steps() {
 		if _, mine := want[st.Name]; mine {
-			got[st.Name] = meta{st.Fields, st.Stage, st.Order, st.Success, st.SuccessKeys, st.Chunkable}
+			got[st.Name] = meta{st.Type, st.Fields, st.Stage, st.Order, st.Success, st.SuccessKeys, st.Chunkable, st.Uncounted}
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	wantFields := map[string]bool{"orgId": true, "org": true, "orgState": true, "projects": true}
+	if diff := cmp.Diff(wantFields, fieldsOf([]string{"org", "unsupported", "projects"})); diff != "" {
+		t.Errorf("fieldsOf (-want +got):\n%s", diff)
 	}
 }
 
@@ -295,7 +312,7 @@ func TestApplyUnit_KindsSuccess(t *testing.T) {
 			"profile": {"firstName": "Alice", "lastName": "Able", "preferredLanguage": "de", "gender": "GENDER_FEMALE"},
 			"email": {"email": "alice@one.example", "isEmailVerified": true},
 			"phone": {"phone": "+41 79 123 45 67", "isPhoneVerified": true},
-			"hashedPassword": {"value": "`+bcryptOfPassword+`"}, "passwordChangeRequired": true, "otpCode": "ignored"}},
+			"hashedPassword": {"value": "`+bcryptOfPassword+`"}, "passwordChangeRequired": true}},
 		{"userId": "h2", "state": "USER_STATE_DELETED", "user": {"userName": "bob",
 			"profile": {"firstName": "Bob", "lastName": "Baker", "displayName": "Bobby"},
 			"email": {"email": "bob@one.example"}, "password": "Secret1!", "passwordChangeRequired": true}}],
@@ -690,10 +707,10 @@ func TestApplyUnit_KindsInvalidFields(t *testing.T) {
 		resFailed(0, "human_users", 0, "human_user", "h1", "ID=USER-4M90d Message=Errors.User.Invalid (humanUsers[0].user.email: is required)"),
 		resFailed(0, "human_users", 1, "human_user", "h2", "humanUsers[1].user.email.email: is not a valid e-mail address"),
 		resFailed(0, "human_users", 2, "human_user", "h3", "humanUsers[2].user.userName: expected a string, got number"),
-		resFailed(0, "human_users", 3, "human_user", "h4", "humanUsers[3].user.profile.firstName: contains a NUL character"),
+		resFailed(0, "human_users", 3, "human_user", "h4", "humanUsers[3].user.profile.firstName: must not contain the NUL character"),
 		resFailed(0, "human_users", 4, "human_user", "h5", "humanUsers[4].user.userName: is blank"),
 		resFailed(0, "human_users", 5, "human_user", "h6", "humanUsers[5].user.password: at most 72 bytes"),
-		resFailed(0, "human_users", 6, "human_user", "h\uFFFD", "humanUsers[6].userId: contains a NUL character"),
+		resFailed(0, "human_users", 6, "human_user", "h\uFFFD", "humanUsers[6].userId: must not contain the NUL character"),
 		resFailed(0, "machine_users", 0, "machine_user", "m1", "ID=COMMAND-bm3Ds Message=Errors.User.Invalid (machineUsers[0].user.name: is required)"),
 		resFailed(0, "machine_users", 1, "machine_user", "m2", `machineUsers[1].state: unknown value "NOPE"`),
 		resFailed(0, "projects", 0, "project", "p1", "ID=PROJECT-IOVCC Message=Errors.Project.Invalid (projects[0].project.name: is required)"),
@@ -751,13 +768,13 @@ func TestApplyUnit_KindsRetriedUnit(t *testing.T) {
 		"projects": [{"projectId": "p1", "project": {"name": "One"}}]}]}`)
 	r := startKindsJob(t, s, importdata.OnConflictFail, split,
 		[]Unit{{Stage: StagePass1, Steps: kindsStages[0].steps}, {Stage: StagePass3, Steps: kindsStages[3].steps}},
-		[]*importdata.DataOrg{orgs[0], orgs[0]})
+		[][]byte{orgs[0], orgs[0]})
 	ctx := context.Background()
-	if _, err := s.ApplyUnit(ctx, r.job, r.units[0], orgs[0], nil, kindsOpts); err != nil {
+	if _, err := s.ApplyUnit(ctx, r.job, r.units[0], orgs[0], kindsOpts); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 	before, beforeResults := kindsDump(t, s), kindsResults(t, s, r.job.ID)
-	res, err := s.ApplyUnit(ctx, r.job, r.units[0], orgs[0], nil, kindsOpts)
+	res, err := s.ApplyUnit(ctx, r.job, r.units[0], orgs[0], kindsOpts)
 	if err != nil {
 		t.Fatalf("apply again: %v", err)
 	}
@@ -787,14 +804,24 @@ func TestApplyUnit_KindsChunks(t *testing.T) {
 			{"userId": "h1", "user": {"userName": "d", "profile": {"firstName": "D", "lastName": "D"}, "email": {"email": "d@x.example"}}},
 			{"userId": "h4", "user": {"userName": "B", "profile": {"firstName": "E", "lastName": "E"}, "email": {"email": "e@x.example"}}}]}]}`)
 	whole := orgs[0]
-	chunk := func(from, to int) *importdata.DataOrg {
-		return &importdata.DataOrg{OrgID: whole.OrgID, HumanUsers: whole.HumanUsers[from:to]}
+	var doc struct {
+		HumanUsers []json.RawMessage `json:"humanUsers"`
+	}
+	if err := json.Unmarshal(whole, &doc); err != nil {
+		t.Fatal(err)
+	}
+	chunk := func(from, to int) []byte { // as the split cuts them: from the comma before the first
+		var parts [][]byte
+		for _, u := range doc.HumanUsers[from:to] {
+			parts = append(parts, u)
+		}
+		return append([]byte(", "), bytes.Join(parts, []byte(","))...)
 	}
 	r := startKindsJob(t, s, importdata.OnConflictFail, split, []Unit{
 		{Stage: StagePass1, Seq: 0, Steps: []string{"org"}},
 		{Stage: StagePass1, Seq: 1, Steps: []string{"human_users"}, Field: "humanUsers", FirstItem: 0},
 		{Stage: StagePass1, Seq: 2, Steps: []string{"human_users"}, Field: "humanUsers", FirstItem: 2},
-	}, []*importdata.DataOrg{whole, chunk(0, 2), chunk(2, 5)})
+	}, [][]byte{whole, chunk(0, 2), chunk(2, 5)})
 	r.applyAll(t, s)
 	checkResults(t, []kindsResult{
 		resOK(0, "human_users", 0, "human_user", "h1"),

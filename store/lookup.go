@@ -49,8 +49,9 @@ const (
 	outcomeExisted
 )
 
-func newOutcomes(a *applier, step *Step, typ string, n int) *outcomes {
-	return &outcomes{a: a, step: step, typ: typ, list: make([]outcome, n)}
+// newOutcomes returns the outcomes of n items of step, of the step's Type.
+func newOutcomes(a *applier, step *Step, n int) *outcomes {
+	return &outcomes{a: a, step: step, typ: step.Type, list: make([]outcome, n)}
 }
 
 // setID sets the error-format id of item i.
@@ -144,7 +145,7 @@ func safeText(s string) string {
 // textRows runs a query whose columns are all text and returns its rows;
 // what says what the query does in an error ("look up users").
 func (a *applier) textRows(ctx context.Context, what, sql string, args ...any) ([][]string, error) {
-	rows, err := a.tx.Query(ctx, sql, args...)
+	rows, err := a.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -301,10 +302,15 @@ func nulPath(v reflect.Value) string {
 // maxBcryptBytes is the longest password bcrypt hashes.
 const maxBcryptBytes = 72
 
-// hashPasswords returns the bcrypt hashes of plain at cost (bcrypt's default
-// below its minimum), hashed on up to GOMAXPROCS goroutines since bcrypt is
-// slow on purpose. An empty password has an empty hash.
-func hashPasswords(ctx context.Context, plain []string, cost int) ([]string, error) {
+// hashPasswords returns the bcrypt hashes of plain at the options' cost
+// (bcrypt's default below its minimum), hashed on up to GOMAXPROCS
+// goroutines since bcrypt is slow on purpose. An empty password has an
+// empty hash.
+func (o ApplyOptions) hashPasswords(ctx context.Context, plain []string) ([]string, error) {
+	hash := o.hash
+	if hash == nil {
+		hash = bcrypt.GenerateFromPassword
+	}
 	out := make([]string, len(plain))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
@@ -316,7 +322,7 @@ func hashPasswords(ctx context.Context, plain []string, cost int) ([]string, err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			h, err := bcrypt.GenerateFromPassword([]byte(p), cost)
+			h, err := hash([]byte(p), o.BcryptCost)
 			if err != nil {
 				return fmt.Errorf("hash password: %w", err)
 			}

@@ -2,18 +2,25 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // payloadReadSize is how many bytes one range read of a payload fetches.
 const payloadReadSize = 1 << 20
 
-// PayloadRange returns bytes [start, end) of a job's stored payload.
+// PayloadRange returns bytes [start, end) of a job's stored payload. A
+// payload that is gone (its job has ended) is ErrNotFound.
 func (s *Store) PayloadRange(ctx context.Context, jobID string, start, end int64) ([]byte, error) {
 	var b []byte
 	err := s.pool.QueryRow(ctx, `SELECT substring(data FROM $2 FOR $3) FROM job_payloads WHERE job_id = $1`,
 		jobID, start+1, end-start).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read payload %s [%d, %d): %w", jobID, start, end, err)
 	}
@@ -21,7 +28,8 @@ func (s *Store) PayloadRange(ctx context.Context, jobID string, start, end int64
 }
 
 // PayloadReader streams a job's stored payload from offset in range reads of
-// 1 MiB, never loading it whole.
+// 1 MiB, never loading it whole. Its reads fail with ErrNotFound when the
+// payload is gone.
 func (s *Store) PayloadReader(ctx context.Context, jobID string, size, offset int64) io.Reader {
 	return &payloadReader{ctx: ctx, s: s, jobID: jobID, size: size, off: offset}
 }

@@ -131,7 +131,7 @@ func (p Progress) NotAttempted() int {
 // Progress returns the progress of job jobID, or ErrNotFound. It does not
 // check the caller's scope: load the job with Job first.
 func (s *Store) Progress(ctx context.Context, jobID string) (Progress, error) {
-	if !validUUID(jobID) {
+	if !ValidJobID(jobID) {
 		return Progress{}, ErrNotFound
 	}
 	return progress(ctx, s.pool, jobID)
@@ -187,7 +187,7 @@ func progress(ctx context.Context, q querier, jobID string) (Progress, error) {
 // Next; a malformed cursor is ErrInvalid. limit is 1 to 1000, default 100.
 // It does not check the caller's scope: load the job with Job first.
 func (s *Store) Errors(ctx context.Context, jobID string, cursor string, limit int) (ErrorPage, error) {
-	if !validUUID(jobID) {
+	if !ValidJobID(jobID) {
 		return ErrorPage{}, ErrNotFound
 	}
 	if limit <= 0 {

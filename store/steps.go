@@ -33,6 +33,9 @@ func Pass(stage int) int {
 type Step struct {
 	// Name is the kind's progress key, e.g. "human_users".
 	Name string
+	// Type is the error type of the step's entities in ZITADEL's catalogue,
+	// e.g. "human_user".
+	Type string
 	// Fields are the DataOrg members (canonical JSON names) the step reads.
 	Fields []string
 	// Stage is the step's stage; Order its position within the stage.
@@ -46,6 +49,14 @@ type Step struct {
 	// Chunkable marks a step over one entity array that may be split into
 	// chunks of consecutive elements, applied by separate units.
 	Chunkable bool
+	// Uncounted marks a step whose entities the split cannot count: the
+	// progress of its kind has no total. Other steps that are not Chunkable
+	// count one entity per org.
+	Uncounted bool
+	// prepare, when set, does the slow work of apply that needs no lock,
+	// such as hashing passwords, before the unit's transaction opens; it may
+	// read through a.db (the pool then) but never write.
+	prepare func(ctx context.Context, a *applier, s *Step, org *importdata.DataOrg) error
 	// apply imports the step's entities of one org (or one chunk of them).
 	apply func(ctx context.Context, a *applier, s *Step, org *importdata.DataOrg) error
 }
@@ -55,10 +66,13 @@ func (s *Step) number() int { return s.Stage*100 + s.Order }
 
 var registry = map[string]*Step{}
 
-// register adds a step at package initialisation.
+// register adds a step at package initialisation. Names and numbers are
+// unique: results are keyed by the step's number.
 func register(s *Step) *Step {
-	if _, dup := registry[s.Name]; dup {
-		panic(fmt.Sprintf("store: step %q registered twice", s.Name))
+	for _, r := range registry {
+		if r.Name == s.Name || r.number() == s.number() {
+			panic(fmt.Sprintf("store: step %q registered with the name or number of %q", s.Name, r.Name))
+		}
 	}
 	registry[s.Name] = s
 	return s
@@ -72,4 +86,26 @@ func Steps() []Step {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].number() < out[j].number() })
 	return out
+}
+
+// decodeUnit decodes the members of raw, the unit's bytes of the payload,
+// that its steps read.
+func decodeUnit(u Unit, raw []byte) (*importdata.DataOrg, error) {
+	if u.Field != "" {
+		return importdata.DecodeChunk(raw, u.Field)
+	}
+	return importdata.DecodeOrg(raw, fieldsOf(u.Steps))
+}
+
+// fieldsOf returns the DataOrg members that the named steps read, and orgId.
+func fieldsOf(names []string) map[string]bool {
+	want := map[string]bool{"orgId": true}
+	for _, n := range names {
+		if s := registry[n]; s != nil {
+			for _, f := range s.Fields {
+				want[f] = true
+			}
+		}
+	}
+	return want
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strings"
 
@@ -26,6 +27,11 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrInvalid is returned when an argument, such as a page cursor, is malformed.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrRejected is returned when the database refuses data for good: a
+	// data exception (SQLSTATE class 22, e.g. a NUL character in text) or an
+	// integrity violation (class 23) that no check of ours foresaw.
+	// Retrying cannot help. The error's message is meant for the client.
+	ErrRejected = errors.New("rejected by the database")
 )
 
 // Store is a handle on the database.
@@ -33,11 +39,28 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// Option tunes Open.
+type Option struct{ apply func(*pgxpool.Config) }
+
+// WithMaxConns sets the most connections the pool opens; n <= 0 keeps the
+// default: pool_max_conns of the URL, else the greater of 4 and the number
+// of CPUs.
+func WithMaxConns(n int) Option {
+	return Option{func(c *pgxpool.Config) {
+		if n > 0 {
+			c.MaxConns = int32(min(n, math.MaxInt32))
+		}
+	}}
+}
+
 // Open connects to the database at url and checks the connection.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	for _, o := range opts {
+		o.apply(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -115,4 +138,21 @@ func isUniqueViolation(err error) bool {
 func isConstraint(err error, name string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && strings.EqualFold(pe.ConstraintName, name)
+}
+
+// rejectedError is an ErrRejected whose message is meant for the client.
+type rejectedError struct{ msg string }
+
+func (e *rejectedError) Error() string { return e.msg }
+func (e *rejectedError) Unwrap() error { return ErrRejected }
+
+// rejection returns what PostgreSQL said when err is a data exception or an
+// integrity violation, else "": its message and SQLSTATE, never its detail,
+// which holds the offending values.
+func rejection(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") && !strings.HasPrefix(pe.Code, "23") {
+		return ""
+	}
+	return safeText(fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // testDatabaseURLEnv names the variable that points the store tests at a
@@ -45,15 +47,7 @@ func newTestStore(t testing.TB) *Store {
 		t.Fatalf("create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, baseURL)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		if err := dropDatabase(baseURL, name); err != nil {
 			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
@@ -85,4 +79,26 @@ func withDatabase(t testing.TB, base, name string) string {
 	}
 	// In key=value form the last setting wins.
 	return base + " dbname=" + name
+}
+
+// dropDatabase drops database name through the server of baseURL. An
+// autovacuum worker in the database makes the drop fail for a user that is
+// not a superuser (SQLSTATE 42501): it is tried again until the worker is
+// done, for up to 30 seconds.
+func dropDatabase(baseURL, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, baseURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	for {
+		_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

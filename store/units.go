@@ -35,9 +35,6 @@ type UnitKey struct {
 	Seq      int
 }
 
-// Key returns the unit's key.
-func (u Unit) Key() UnitKey { return UnitKey{u.JobID, u.Stage, u.OrgIndex, u.Seq} }
-
 // SplitOrg is an org found by the split.
 type SplitOrg struct {
 	Index int
@@ -46,8 +43,9 @@ type SplitOrg struct {
 
 // SaveSplit records the orgs and units of a job and opens its first stage. A
 // job that was split before is left as it is, so a retried split is harmless.
+// Data the database refuses (an org id holding NUL) is ErrRejected.
 func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, units []Unit, totals map[string]int) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var stage int
 		if err := tx.QueryRow(ctx, `SELECT stage FROM jobs WHERE id = $1 FOR UPDATE`, jobID).Scan(&stage); err != nil {
 			return fmt.Errorf("lock job: %w", err)
@@ -76,19 +74,27 @@ func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, un
 		}
 		return openNextStage(ctx, tx, jobID, 0)
 	})
+	if msg := rejection(err); msg != "" {
+		return &rejectedError{msg: "the database rejected the orgs of the import: " + msg}
+	}
+	if err != nil {
+		return fmt.Errorf("save split of job %s: %w", jobID, err)
+	}
+	return nil
 }
 
 // openNextStage moves the job to the first stage after `after` that has
-// units, or finishes it when there is none. The job row must be locked.
-func openNextStage(ctx context.Context, tx pgx.Tx, jobID string, after int) error {
+// units, or finishes it (deleting its payload) when there is none. The job
+// row must be locked.
+func openNextStage(ctx context.Context, tx dbtx, jobID string, after int) error {
 	var next, pending int
 	err := tx.QueryRow(ctx, `SELECT stage, count(*) FROM job_units WHERE job_id = $1 AND stage > $2
 		GROUP BY stage ORDER BY stage LIMIT 1`, jobID, after).Scan(&next, &pending)
 	if errors.Is(err, pgx.ErrNoRows) {
-		_, err = tx.Exec(ctx, `UPDATE jobs SET stage = 99, stage_pending = 0, finished_at = now(),
+		_, err = tx.Exec(ctx, endJob(`UPDATE jobs SET stage = 99, stage_pending = 0, finished_at = now(),
 			status = CASE WHEN EXISTS (SELECT 1 FROM job_results WHERE job_id = $1 AND outcome = 'error')
 				THEN 'completed_with_errors' ELSE 'succeeded' END
-			WHERE id = $1 AND status = 'running'`, jobID)
+			WHERE id = $1 AND status = 'running'`), jobID)
 		if err != nil {
 			return fmt.Errorf("finish job: %w", err)
 		}

@@ -24,8 +24,11 @@ import (
 //
 // A request that can never succeed (invalid, a domain already used, a
 // request that cannot be opened) ends the job as failed and is not retried;
-// infrastructure errors are returned, and asynq retries. A retried task
-// finds the job ended and does nothing. Nothing secret is logged.
+// so does data that the database refuses, whose task returns an error that
+// asynq does not retry (store.ErrRejected). Infrastructure errors are
+// returned, and asynq retries until the job's deadline, which ends the job
+// as timed_out. A retried task finds the job ended and does nothing.
+// Nothing secret is logged.
 func CreateInstanceHandler(st *store.Store, box *seal.Box, cfg instance.BuildConfig, log *zap.Logger) asynq.HandlerFunc {
 	h := &instanceHandler{st: st, box: box, cfg: cfg, log: log.Named("worker")}
 	return h.process
@@ -61,6 +64,10 @@ func (h *instanceHandler) process(ctx context.Context, t *asynq.Task) error {
 	}
 	if store.Terminal(job.Status) {
 		return nil
+	}
+	if job.Deadline != nil && time.Now().After(*job.Deadline) {
+		// Retried for the whole budget: the job ends rather than run for ever.
+		return h.st.TimeOutJob(ctx, job.ID)
 	}
 
 	sealed, err := h.st.JobRequestSealed(ctx, job.ID)
@@ -99,6 +106,12 @@ func (h *instanceHandler) process(ctx context.Context, t *asynq.Task) error {
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return h.fail(ctx, job.ID, err.Error())
+	case errors.Is(err, store.ErrRejected):
+		// Unforeseen data that no retry can write; the task is archived.
+		if ferr := h.st.FailJob(ctx, job.ID, err.Error()); ferr != nil {
+			return ferr
+		}
+		return fmt.Errorf("job %s failed: %w: %w", job.ID, err, asynq.SkipRetry)
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("job %s: %w: %w", job.ID, err, asynq.SkipRetry)
 	case err != nil:
@@ -113,7 +126,7 @@ func (h *instanceHandler) process(ctx context.Context, t *asynq.Task) error {
 // no secret.
 func (h *instanceHandler) fail(ctx context.Context, jobID, msg string) error {
 	if err := h.st.FailJob(ctx, jobID, msg); err != nil {
-		return fmt.Errorf("fail job %s: %w", jobID, err)
+		return err
 	}
 	h.log.Info("instance job failed", zap.String("job_id", jobID), zap.String("reason", msg))
 	return nil

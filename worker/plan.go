@@ -7,8 +7,9 @@ import (
 
 // planUnits cuts one org into units: for each stage, the org's steps in
 // order, consecutive steps merged into one unit that decodes the org, and
-// each chunk of a large array a unit of its own. Steps without data get no
-// unit; the org step always runs. It also adds the org's entity counts to totals.
+// each chunk of a large array a unit of its own. Chunkable steps without
+// data get no unit; the others (the org, the report of unsupported members)
+// always run. It also adds the org's entity counts to totals.
 func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, totals map[string]int) []store.Unit {
 	var units []store.Unit
 	stage, seq := 0, 0
@@ -28,7 +29,9 @@ func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, total
 		}
 		if !s.Chunkable {
 			group = append(group, s.Name)
-			totals[s.Name]++
+			if !s.Uncounted {
+				totals[s.Name]++
+			}
 			continue
 		}
 		arr := org.Arrays[s.Fields[0]]
@@ -49,19 +52,4 @@ func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, total
 	}
 	flush()
 	return units
-}
-
-// fieldsOf returns the DataOrg members that the named steps read.
-func fieldsOf(steps []store.Step, names []string) map[string]bool {
-	want := map[string]bool{"orgId": true}
-	for _, n := range names {
-		for _, s := range steps {
-			if s.Name == n {
-				for _, f := range s.Fields {
-					want[f] = true
-				}
-			}
-		}
-	}
-	return want
 }

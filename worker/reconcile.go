@@ -10,11 +10,13 @@ import (
 	"github.com/zimport/zimport/tasks"
 )
 
-// Reconcile re-enqueues, every interval, the work of unfinished jobs whose
-// tasks may have been lost: a job the API recorded but could not enqueue, or
-// tasks gone with a Redis restart. Task ids make this harmless when the tasks
-// still exist, and handlers are idempotent when they ran already. It returns
-// when ctx ends.
+// Reconcile re-enqueues, every interval, the work of unfinished jobs
+// (imports and instance creations) whose tasks may have been lost: a job the
+// API recorded but could not enqueue, or tasks gone with a Redis restart.
+// Task ids make this harmless when the tasks still exist, and handlers are
+// idempotent when they ran already. A job past its deadline is ended as
+// timed_out, so that no job stays running for ever; finished jobs older than
+// the retention are purged. It returns when ctx ends.
 func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -27,6 +29,11 @@ func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 		if err := w.reconcileOnce(ctx, interval); err != nil && ctx.Err() == nil {
 			w.log.Warn("reconcile", zap.Error(err))
 		}
+		if w.cfg.Retention > 0 {
+			if err := w.purgeExpired(ctx, w.cfg.Retention); err != nil && ctx.Err() == nil {
+				w.log.Warn("purge", zap.Error(err))
+			}
+		}
 	}
 }
 
@@ -35,10 +42,17 @@ func (w *Worker) reconcileOnce(ctx context.Context, grace time.Duration) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	for _, j := range jobs {
-		if j.Status == store.StatusQueued || j.Stage == 0 {
+		switch {
+		case j.Deadline != nil && now.After(*j.Deadline):
+			// Its deadline task, or the retries of its task, may be lost.
+			err = w.st.TimeOutJob(ctx, j.ID)
+		case j.Kind == store.KindCreateInstance:
+			err = w.enqueue(ctx, tasks.NewInstanceCreateTask(j.ID))
+		case j.Status == store.StatusQueued || j.Stage == 0:
 			err = w.enqueue(ctx, tasks.NewImportSplitTask(j.ID))
-		} else {
+		default:
 			err = w.enqueueUnits(ctx, j.ID, store.UnitKey{})
 		}
 		if err != nil {

@@ -37,12 +37,17 @@ func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	if job.Stage == 0 {
-		if err := w.saveSplit(ctx, job); err != nil {
-			var shape *importdata.ShapeError
-			if errors.As(err, &shape) {
-				w.log.Info("import payload rejected", zap.String("job_id", job.ID), zap.String("reason", shape.Msg))
-				return w.st.FailJob(ctx, job.ID, "the import data is not usable: "+shape.Msg)
-			}
+		err := w.saveSplit(ctx, job)
+		var shape *importdata.ShapeError
+		switch {
+		case errors.As(err, &shape):
+			w.log.Info("import payload rejected", zap.String("job_id", job.ID), zap.String("reason", shape.Msg))
+			return w.st.FailJob(ctx, job.ID, "the import data is not usable: "+shape.Msg)
+		case errors.Is(err, store.ErrRejected):
+			return w.fail(ctx, job.ID, err)
+		case errors.Is(err, store.ErrNotFound):
+			return w.payloadGone(ctx, job.ID, err)
+		case err != nil:
 			return err
 		}
 	}

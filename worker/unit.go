@@ -2,18 +2,19 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
-	"github.com/zimport/zimport/importdata"
 	"github.com/zimport/zimport/store"
 	"github.com/zimport/zimport/tasks"
 )
 
 // unit applies one unit and enqueues what may run after it. A unit of a job
-// that is no longer running does nothing.
+// that is no longer running does nothing. Data that the database refuses
+// ends the job as failed, and the task is not retried.
 func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 	var p tasks.UnitPayload
 	if err := tasks.Decode(t, &p); err != nil {
@@ -34,25 +35,26 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 	if !u.Done {
 		start := time.Now()
 		raw, err := w.st.PayloadRange(ctx, u.JobID, u.SrcStart, u.SrcEnd)
+		if errors.Is(err, store.ErrNotFound) {
+			return w.payloadGone(ctx, job.ID, err)
+		}
 		if err != nil {
 			return err
 		}
-		org, decodeErr := decodeUnit(u, raw)
-		res, err := w.st.ApplyUnit(ctx, job, u, org, decodeErr, store.ApplyOptions{BcryptCost: w.cfg.BcryptCost})
-		if err != nil {
+		res, err := w.st.ApplyUnit(ctx, job, u, raw, store.ApplyOptions{BcryptCost: w.cfg.BcryptCost, Seal: w.cfg.Seal})
+		if errors.Is(err, store.ErrRejected) {
+			return w.fail(ctx, job.ID, err)
+		}
+		if err != nil || res.JobEnded {
 			return err
 		}
-		w.log.Debug("unit applied", zap.String("job_id", job.ID), zap.Int("stage", u.Stage), zap.Int("org_index", u.OrgIndex),
+		fields := []zap.Field{zap.String("job_id", job.ID), zap.Int("stage", u.Stage), zap.Int("org_index", u.OrgIndex),
 			zap.Int("seq", u.Seq), zap.Int("entities", res.Entities), zap.Bool("already_done", res.AlreadyDone),
-			zap.Duration("duration", time.Since(start)))
+			zap.Duration("duration", time.Since(start))}
+		if n, _ := asynq.GetRetryCount(ctx); n > 0 {
+			fields = append(fields, zap.Int("retry", n)) // e2e tests look for re-runs after a crash
+		}
+		w.log.Debug("unit applied", fields...)
 	}
 	return w.enqueueUnits(ctx, job.ID, key)
-}
-
-// decodeUnit decodes the members of the unit's bytes that its steps need.
-func decodeUnit(u store.Unit, raw []byte) (*importdata.DataOrg, error) {
-	if u.Field != "" {
-		return importdata.DecodeChunk(raw, u.Field)
-	}
-	return importdata.DecodeOrg(raw, fieldsOf(store.Steps(), u.Steps))
 }

@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/zimport/zimport/seal"
 	"github.com/zimport/zimport/store"
 	"github.com/zimport/zimport/tasks"
 )
@@ -27,6 +29,10 @@ type Config struct {
 	ChunkSize int
 	// BcryptCost is the cost of hashes of plain passwords.
 	BcryptCost int
+	// Seal encrypts secrets at rest.
+	Seal *seal.Box
+	// Retention is how long finished jobs are kept; 0 keeps them for ever.
+	Retention time.Duration
 }
 
 // Worker runs the import tasks.
@@ -73,6 +79,27 @@ func (w *Worker) enqueueUnits(ctx context.Context, jobID string, after store.Uni
 		}
 	}
 	return nil
+}
+
+// fail ends a job that can never finish as failed, with err's message for
+// the client, and returns err marked not to be retried. When the job cannot
+// be failed now, the error is retried, and the retry fails it.
+func (w *Worker) fail(ctx context.Context, jobID string, err error) error {
+	if ferr := w.st.FailJob(ctx, jobID, err.Error()); ferr != nil {
+		return ferr
+	}
+	return fmt.Errorf("job %s failed: %w: %w", jobID, err, asynq.SkipRetry)
+}
+
+// payloadGone handles err, a job's payload that is gone: deleted with the
+// end of the job, so there is nothing left to do; in a job still running,
+// which can never finish without it, it fails the job.
+func (w *Worker) payloadGone(ctx context.Context, jobID string, err error) error {
+	job, jerr := w.loadJob(ctx, jobID)
+	if jerr != nil || store.Terminal(job.Status) {
+		return jerr
+	}
+	return w.fail(ctx, jobID, fmt.Errorf("the import data is no longer stored: %w", err))
 }
 
 // loadJob returns the job of a task; a job that no longer exists can never

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	defer log.Sync() //nolint:errcheck
 	log.Info("starting", zap.String("mode", mode), zap.Any("config", cfg.Masked()))
 
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithMaxConns(cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 		ShutdownTimeout:   30 * time.Second,
 	})
 	mux := asynq.NewServeMux()
-	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost})
+	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost, Seal: box, Retention: cfg.ResultRetention})
 	w.Register(mux)
 	mux.HandleFunc(tasks.TypeInstanceCreate, worker.CreateInstanceHandler(st, box,
 		instance.BuildConfig{ExternalDomain: cfg.ExternalDomain, BcryptCost: cfg.BcryptCost}, log))

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/zimport/zimport/importdata"
+)
+
+// step reports the members of an org that zimport does not import yet: each
+// element (each policy) is an entity error of its kind, so that the job ends
+// completed_with_errors instead of dropping them silently, and the rest of
+// the org is imported. The split cannot count them (they are not in
+// importdata.OrgLayout), so the step runs last in pass 1, in a unit that
+// decodes the whole org (it is never chunked), and reads them from the
+// unit's bytes; its order leaves every lower order to the kinds it stands in for. A kind that
+// becomes supported leaves unsupportedMembers for a step of its own.
+func init() {
+	register(&Step{Name: "unsupported", Stage: StagePass1, Order: 99, Uncounted: true, apply: applyUnsupported})
+}
+
+// unsupportedMembers are the DataOrg members that zimport does not import,
+// in ZITADEL's import order, with the error type of their kind and the id
+// of an element (reference §2.6.4 and §2.7).
+var unsupportedMembers = []struct {
+	member, typ string
+	// id returns the error id of an element e of org orgID.
+	id func(orgID string, e importdata.Element) string
+}{
+	{"domainPolicy", "domain_policy", ofOrg()},
+	{"iamPolicy", "domain_policy", ofOrg()}, // v1's domain policy
+	{"labelPolicy", "label_policy", ofOrg()},
+	{"lockoutPolicy", "lockout_policy", ofOrg()},
+	{"oidcIdps", "oidc_idp", joined("idpId")},
+	{"jwtIdps", "jwt_idp", joined("idpId")},
+	{"loginPolicy", "login_policy", ofOrg()},
+	{"passwordComplexityPolicy", "password_complexity_policy", ofOrg()},
+	{"privacyPolicy", "privacy_policy", ofOrg()},
+	{"loginTexts", "login_texts", ofOrg("language")},
+	{"initMessages", "init_message", ofOrg("language")},
+	{"passwordResetMessages", "password_reset_message", ofOrg("language")},
+	{"verifyEmailMessages", "verify_email_message", ofOrg("language")},
+	{"verifyPhoneMessages", "verify_phone_message", ofOrg("language")},
+	{"domainClaimedMessages", "domain_claimed_message", ofOrg("language")},
+	{"passwordlessRegistrationMessages", "passwordless_registration_message", ofOrg("language")},
+	{"inviteUserMessages", "invite_user_messages", ofOrg("language")},
+	// ZITADEL accepts the OTP texts and never imports them: no catalogue type.
+	{"verifySmsOtpMessages", "verify_sms_otp_message", ofOrg("language")},
+	{"verifyEmailOtpMessages", "verify_email_otp_message", ofOrg("language")},
+	{"userMetadata", "user_metadata", joined("id", "key")},
+	{"machineKeys", "machine_user_key", joined("keyId")},
+	{"userLinks", "user_link", joined("userId", "idpId")},
+	{"oidcApps", "oidc_app", joined("appId")},
+	{"apiApps", "api_app", joined("appId")},
+	{"appKeys", "app_key", joined("id")},
+	{"actions", "action", joined("actionId")},
+	{"triggerActions", "trigger_action", joined("flowType", "triggerType")},
+	{"projectGrantMembers", "project_grant_member", ofOrg("projectId", "grantId", "userId")},
+}
+
+// ofOrg makes an id of the org id and the element's members names, joined
+// by "_".
+func ofOrg(names ...string) func(string, importdata.Element) string {
+	return func(orgID string, e importdata.Element) string {
+		return strings.Join(append([]string{orgID}, values(e, names)...), "_")
+	}
+}
+
+// joined makes an id of the element's members names, joined by "_".
+func joined(names ...string) func(string, importdata.Element) string {
+	return func(_ string, e importdata.Element) string { return strings.Join(values(e, names), "_") }
+}
+
+func values(e importdata.Element, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = e.Get(n)
+	}
+	return out
+}
+
+// notSupported is the message of what, a path, that zimport does not import.
+func notSupported(what string) string { return what + " is not supported by zimport yet" }
+
+// applyUnsupported records an error for each element of each unsupported
+// member of the org: item is the member's place in unsupportedMembers, sub
+// the element's index.
+func applyUnsupported(_ context.Context, a *applier, step *Step, _ *importdata.DataOrg) error {
+	names := make([]string, len(unsupportedMembers))
+	for i, m := range unsupportedMembers {
+		names[i] = m.member
+	}
+	found, err := importdata.Members(a.raw, names)
+	if err != nil {
+		// DecodeOrg read the same bytes: this cannot happen, and retrying
+		// would not help.
+		a.fail(step, len(names), "org", a.orgID, "the org's members cannot be read: "+safeText(err.Error()))
+		return nil
+	}
+	for i, m := range unsupportedMembers {
+		for j, e := range found[m.member] {
+			path := fmt.Sprintf("orgs[%d].%s", a.unit.OrgIndex, m.member)
+			if !strings.HasSuffix(m.member, "Policy") {
+				path += fmt.Sprintf("[%d]", j)
+			}
+			a.failSub(step, i, j, m.typ, safeText(m.id(a.orgID, e)), notSupported(path))
+		}
+	}
+	return nil
+}

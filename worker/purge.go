@@ -1,0 +1,28 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// purgeBatch bounds one purge statement, so that it holds locks briefly.
+const purgeBatch = 500
+
+// purgeExpired deletes the jobs that finished more than retention ago, in
+// batches, and logs how many went.
+func (w *Worker) purgeExpired(ctx context.Context, retention time.Duration) error {
+	before := time.Now().Add(-retention)
+	var total int64
+	for {
+		n, err := w.st.PurgeFinishedJobs(ctx, before, purgeBatch)
+		total += n
+		if err != nil || n < purgeBatch {
+			if total > 0 {
+				w.log.Info("purged finished jobs", zap.Int64("jobs", total), zap.Duration("retention", retention))
+			}
+			return err
+		}
+	}
+}

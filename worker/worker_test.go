@@ -1,0 +1,185 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/zimport/zimport/instance"
+	"github.com/zimport/zimport/seal"
+	"github.com/zimport/zimport/store"
+	"github.com/zimport/zimport/tasks"
+)
+
+const oneOrg = `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"}}]}`
+
+// orgUnit is the task of the first unit of the only org of a job.
+func orgUnit(jobID string) *asynq.Task {
+	return tasks.NewImportUnitTask(tasks.UnitPayload{JobID: jobID, Stage: store.StagePass1})
+}
+
+// checkFailed checks that err is not retried and that the job failed with
+// a message holding each of want, and kept no payload.
+func checkFailed(t *testing.T, e *testEnv, jobID string, err error, want ...string) {
+	t.Helper()
+	if !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("handler = %v, want an error that is not retried", err)
+	}
+	j := e.job(t, jobID)
+	if j.Status != store.StatusFailed {
+		t.Fatalf("job status = %q, want failed", j.Status)
+	}
+	for _, w := range want {
+		if !strings.Contains(j.Error, w) {
+			t.Errorf("job error %q does not say %q", j.Error, w)
+		}
+	}
+	if n := e.count(t, `SELECT count(*) FROM job_payloads WHERE job_id = $1`, jobID); n != 0 {
+		t.Errorf("the failed job kept its payload")
+	}
+}
+
+func TestUnit_RejectedDataFailsJob(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := context.Background()
+	job := e.submit(t, oneOrg)
+	if err := e.w.split(ctx, tasks.NewImportSplitTask(job.ID)); err != nil {
+		t.Fatalf("split: %v", err)
+	}
+	// A result row that nothing foresaw: the database refuses the unit's
+	// own, every time the unit runs.
+	e.exec(t, `INSERT INTO job_results (job_id, org_index, step, item, sub, pass, outcome, type, id)
+		VALUES ($1, 0, 101, 0, 0, 1, 'ok', 'org', 'o1')`, job.ID)
+
+	err := e.w.unit(ctx, orgUnit(job.ID))
+	checkFailed(t, e, job.ID, err, `orgs[0] (org "o1")`, "(SQLSTATE 23505)")
+	if n := e.count(t, `SELECT count(*) FROM orgs`); n != 0 {
+		t.Errorf("%d orgs written", n)
+	}
+}
+
+func TestSplit_RejectedDataFailsJob(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	// The API rejects NUL in inline data; the worker's split is not strict.
+	job := e.submit(t, `{"orgs": [{"orgId": "o\u0000", "org": {"name": "Org One"}}]}`)
+	err := e.w.split(context.Background(), tasks.NewImportSplitTask(job.ID))
+	checkFailed(t, e, job.ID, err, "the database rejected the orgs of the import", "(SQLSTATE 22021)")
+}
+
+func TestUnit_PayloadGone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("job ended", func(t *testing.T) {
+		t.Parallel()
+		e := newTestEnv(t)
+		job := e.submit(t, oneOrg)
+		if err := e.w.split(ctx, tasks.NewImportSplitTask(job.ID)); err != nil {
+			t.Fatalf("split: %v", err)
+		}
+		if _, err := e.st.CancelJob(ctx, job.ID, store.Scope{System: true}); err != nil {
+			t.Fatal(err)
+		}
+		// A unit that loaded the job before the cancellation finds no payload.
+		_, err := e.st.PayloadRange(ctx, job.ID, 0, 10)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("PayloadRange of a canceled job = %v, want ErrNotFound", err)
+		}
+		if err := e.w.payloadGone(ctx, job.ID, err); err != nil {
+			t.Errorf("payloadGone = %v, want nil", err)
+		}
+		if err := e.w.unit(ctx, orgUnit(job.ID)); err != nil {
+			t.Errorf("unit of a canceled job = %v, want nil", err)
+		}
+		if n := e.count(t, `SELECT count(*) FROM job_units WHERE done`); n != 0 {
+			t.Errorf("%d units done after the cancellation", n)
+		}
+	})
+
+	t.Run("job running", func(t *testing.T) {
+		t.Parallel()
+		e := newTestEnv(t)
+		job := e.submit(t, oneOrg)
+		if err := e.w.split(ctx, tasks.NewImportSplitTask(job.ID)); err != nil {
+			t.Fatalf("split: %v", err)
+		}
+		e.exec(t, `DELETE FROM job_payloads WHERE job_id = $1`, job.ID)
+		err := e.w.unit(ctx, orgUnit(job.ID))
+		checkFailed(t, e, job.ID, err, "the import data is no longer stored")
+	})
+}
+
+func TestCreateInstance_PastDeadline(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := context.Background()
+	box, err := seal.NewBox(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, _, err := e.st.CreateJob(ctx, store.NewJob{Kind: store.KindCreateInstance, Caller: "system", Timeout: time.Minute,
+		RequestSealed: box.Seal([]byte(`{"instanceName": "Acme", "machine": {"userName": "importer", "name": "Importer"}}`))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Started long ago and retried ever since.
+	e.exec(t, `UPDATE jobs SET status = 'running', started_at = now() - interval '2 minutes',
+		deadline = now() - interval '1 minute' WHERE id = $1`, job.ID)
+	h := CreateInstanceHandler(e.st, box, instance.BuildConfig{ExternalDomain: "zimport.test", BcryptCost: 4}, zaptest.NewLogger(t))
+	if err := h.ProcessTask(ctx, tasks.NewInstanceCreateTask(job.ID)); err != nil {
+		t.Fatalf("handler: %v", err)
+	}
+	if j := e.job(t, job.ID); j.Status != store.StatusTimedOut {
+		t.Errorf("job status = %q, want timed_out", j.Status)
+	}
+	if n := e.count(t, `SELECT count(*) FROM instances`); n != 1 {
+		t.Errorf("%d instances, want only inst1", n)
+	}
+}
+
+func TestReconcile_EndsJobsPastDeadlineAndEnqueuesInstanceJobs(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := context.Background()
+	newJob := func(kind string) store.Job {
+		nj := store.NewJob{Kind: kind, Caller: "system", Timeout: time.Minute}
+		if kind == store.KindImport {
+			nj.InstanceID, nj.Payload = "inst1", []byte(oneOrg)
+		}
+		j, _, err := e.st.CreateJob(ctx, nj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	queued := newJob(store.KindCreateInstance)
+	late := []store.Job{newJob(store.KindCreateInstance), newJob(store.KindImport)}
+	for _, j := range late {
+		e.exec(t, `UPDATE jobs SET status = 'running', deadline = now() - interval '1 second' WHERE id = $1`, j.ID)
+	}
+
+	if err := e.w.reconcileOnce(ctx, 0); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	for _, j := range late {
+		if got := e.job(t, j.ID).Status; got != store.StatusTimedOut {
+			t.Errorf("%s job past its deadline is %q, want timed_out", j.Kind, got)
+		}
+	}
+	insp := asynq.NewInspector(e.rdb)
+	defer insp.Close()
+	info, err := insp.GetTaskInfo(tasks.Queue, "instance:"+queued.ID)
+	if err != nil {
+		t.Fatalf("task of the queued instance job: %v", err)
+	}
+	if info.Type != tasks.TypeInstanceCreate {
+		t.Errorf("task type = %q, want %q", info.Type, tasks.TypeInstanceCreate)
+	}
+}
