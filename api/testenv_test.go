@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,21 +10,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/zimport/zimport/seal"
+	"github.com/zimport/zimport/internal/testdb"
 	"github.com/zimport/zimport/store"
 )
 
@@ -34,37 +31,15 @@ const testRedisDB = 5
 
 const testSystemToken = "sys-token-for-api-tests-0123456789"
 
-// testSettings finds a variable in the environment, else in the .run/env
-// file written by scripts/services.sh.
-func testSetting(name string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	f, err := os.Open(filepath.Join("..", ".run", "env"))
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if ok && k == name {
-			return strings.Trim(v, `'"`)
-		}
-	}
-	return ""
-}
-
 var flushOnce sync.Once
 
 // testRedis returns the connection options of the package's Redis database,
 // flushed once per test binary.
 func testRedis(t testing.TB) asynq.RedisClientOpt {
 	t.Helper()
-	addr := testSetting("ZIMPORT_TEST_REDIS_ADDR")
+	addr := os.Getenv("ZIMPORT_TEST_REDIS_ADDR")
 	if addr == "" {
-		t.Skip("ZIMPORT_TEST_REDIS_ADDR is not set; run make test (or bash scripts/services.sh up)")
+		t.Fatal("ZIMPORT_TEST_REDIS_ADDR is not set; run make test, or source .run/env")
 	}
 	flushOnce.Do(func() {
 		c := redis.NewClient(&redis.Options{Addr: addr, DB: testRedisDB})
@@ -90,39 +65,9 @@ func (f pingFunc) Ping(ctx context.Context) error { return f(ctx) }
 // store and a pool for direct SQL.
 func testDB(t testing.TB) (*store.Store, *pgxpool.Pool) {
 	t.Helper()
-	base := testSetting("ZIMPORT_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("ZIMPORT_TEST_DATABASE_URL is not set; run make test (or bash scripts/services.sh up)")
-	}
+	url := testdb.New(t, "zimport_api")
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to test database: %v", err)
-	}
-	defer admin.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "zimport_api_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Errorf("connect to drop database: %v", err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse database url: %v", err)
-	}
-	u.Path = "/" + name
-	st, err := store.Open(ctx, u.String())
+	st, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -130,7 +75,7 @@ func testDB(t testing.TB) (*store.Store, *pgxpool.Pool) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	pool, err := pgxpool.New(ctx, u.String())
+	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		t.Fatalf("open pool: %v", err)
 	}

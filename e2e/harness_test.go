@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +23,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/zimport/zimport/internal/testdb"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -73,34 +74,15 @@ type stack struct {
 // ZIMPORT_* settings.
 func newStack(t testing.TB, extraEnv ...string) *stack {
 	t.Helper()
-	adminURL := os.Getenv("ZIMPORT_TEST_DATABASE_URL")
 	redisAddr := os.Getenv("ZIMPORT_TEST_REDIS_ADDR")
-	if adminURL == "" || redisAddr == "" {
-		t.Fatal("ZIMPORT_TEST_DATABASE_URL and ZIMPORT_TEST_REDIS_ADDR must be set (make test sets them)")
+	if redisAddr == "" {
+		t.Fatal("ZIMPORT_TEST_REDIS_ADDR must be set (make test sets it)")
 	}
-	ctx := context.Background()
-	name := "zimport_e2e_" + randomHex(6)
-	admin, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		t.Fatalf("connect to test database: %v", err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	admin.Close(ctx)
-	t.Cleanup(func() {
-		admin, err := pgx.Connect(context.Background(), adminURL)
-		if err == nil {
-			admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
-			admin.Close(context.Background())
-		}
-	})
-	u, _ := url.Parse(adminURL)
-	u.Path = "/" + name
+	dbURL := testdb.New(t, "zimport_e2e")
 	db := int(redisDB.Add(1))
 	key := make([]byte, 32)
 	rand.Read(key)
-	s := &stack{t: t, dbURL: u.String(), redis: &redis.Options{Addr: redisAddr, DB: db}, workers: map[string]*exec.Cmd{}, logs: map[string]string{}}
+	s := &stack{t: t, dbURL: dbURL, redis: &redis.Options{Addr: redisAddr, DB: db}, workers: map[string]*exec.Cmd{}, logs: map[string]string{}}
 	s.flushRedis()
 	s.env = append([]string{
 		"PATH=" + os.Getenv("PATH"),

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/internal/testdb"
 )
 
 // The tests of this file check how a unit ends: refused data, bytes that do
@@ -415,7 +416,7 @@ func TestApplyUnit_HashesOutsideTransaction(t *testing.T) {
 
 func TestOpen_MaxConns(t *testing.T) {
 	t.Parallel()
-	st, err := Open(context.Background(), os.Getenv(testDatabaseURLEnv), WithMaxConns(3))
+	st, err := Open(context.Background(), os.Getenv(testdb.URLEnv), WithMaxConns(3))
 	if err != nil {
 		t.Fatal(err)
 	}

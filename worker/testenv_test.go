@@ -2,22 +2,17 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
-	"net/url"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/zimport/zimport/internal/testdb"
 	"github.com/zimport/zimport/store"
 )
 
@@ -40,34 +35,14 @@ var flushOnce sync.Once
 // ZIMPORT_TEST_DATABASE_URL or ZIMPORT_TEST_REDIS_ADDR is unset.
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
-	base, addr := os.Getenv("ZIMPORT_TEST_DATABASE_URL"), os.Getenv("ZIMPORT_TEST_REDIS_ADDR")
-	if base == "" || addr == "" {
-		t.Fatal("ZIMPORT_TEST_DATABASE_URL and ZIMPORT_TEST_REDIS_ADDR must be set; run `. ./.run/env`")
+	addr := os.Getenv("ZIMPORT_TEST_REDIS_ADDR")
+	if addr == "" {
+		t.Fatal("ZIMPORT_TEST_REDIS_ADDR must be set; run make test, or source .run/env")
 	}
+	url := testdb.New(t, "zimport_w")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to test database: %v", err)
-	}
-	defer admin.Close(context.Background())
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	name := "zimport_w_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := dropDatabase(base, name); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse test database url: %v", err)
-	}
-	u.Path = "/" + name
-	st, err := store.Open(ctx, u.String())
+	st, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -75,7 +50,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	db, err := pgxpool.New(ctx, u.String())
+	db, err := pgxpool.New(ctx, url)
 	if err != nil {
 		t.Fatalf("open pool: %v", err)
 	}
@@ -135,26 +110,4 @@ func (e *testEnv) count(t testing.TB, sql string, args ...any) int {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
-}
-
-// dropDatabase drops database name through the server of base. An
-// autovacuum worker in the database makes the drop fail for a user that is
-// not a superuser (SQLSTATE 42501): it is tried again until the worker is
-// done, for up to 30 seconds.
-func dropDatabase(base, name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	for {
-		_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || pe.Code != "42501" || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
