@@ -115,7 +115,8 @@ type Progress struct {
 	UnitsTotal, UnitsDone int
 	// BytesTotal is the size of the source in bytes, 0 when unknown.
 	BytesTotal int64
-	// Percent is UnitsDone / UnitsTotal * 100, and 100 once the job has ended.
+	// Percent is UnitsDone / UnitsTotal * 100, and 100 once the job has
+	// completed (a job that timed out, failed or was canceled keeps its share).
 	Percent float64
 }
 
@@ -174,7 +175,7 @@ func progress(ctx context.Context, q querier, jobID string) (Progress, error) {
 		p.Kinds[k] = kp
 	}
 	switch {
-	case Terminal(status):
+	case status == StatusSucceeded || status == StatusCompletedWithErrors:
 		p.Percent = 100
 	case p.UnitsTotal > 0:
 		p.Percent = math.Floor(float64(p.UnitsDone)/float64(p.UnitsTotal)*1000) / 10

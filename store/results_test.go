@@ -345,11 +345,13 @@ func TestStore_Progress(t *testing.T) {
 		t.Errorf("NotAttempted = %d, want 3", n) // 11 counted, 9 with an outcome, the extra kind has no total
 	}
 
-	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'timed_out' WHERE id = $1`, job.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.Progress(ctx, job.ID); got.Percent != 100 {
-		t.Errorf("percent of an ended job = %v, want 100", got.Percent)
+	for status, want := range map[string]float64{StatusTimedOut: 66.6, StatusCanceled: 66.6, StatusCompletedWithErrors: 100} {
+		if _, err := s.pool.Exec(ctx, `UPDATE jobs SET status = $2 WHERE id = $1`, job.ID, status); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Progress(ctx, job.ID); got.Percent != want {
+			t.Errorf("percent of a %s job = %v, want %v", status, got.Percent, want)
+		}
 	}
 	for _, id := range []string{"7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00", "not-a-uuid"} {
 		if _, err := s.Progress(ctx, id); !errors.Is(err, ErrNotFound) {
