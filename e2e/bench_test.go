@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -9,12 +13,24 @@ import (
 // BenchmarkImport_Bulk measures an import end to end (HTTP submit, split,
 // units on one worker process, result ready) of 10 orgs with 2,000 users
 // each, a user grant per user, grants and members: about 40,000 entities.
-// It reports entities per second.
+// It reports entities per second and the worker's peak memory.
 func BenchmarkImport_Bulk(b *testing.B) {
+	benchImport(b, 10, 2000)
+}
+
+// BenchmarkImport_BigOrg is the same with one org of 50,000 users: its
+// units must not each read the whole org.
+func BenchmarkImport_BigOrg(b *testing.B) {
+	benchImport(b, 1, 50_000)
+}
+
+func benchImport(b *testing.B, orgs, users int) {
 	s := newStack(b, "ZIMPORT_LOG_LEVEL=warn")
-	s.startWorker("bench")
-	body := bulkImport(10, 2000)
-	const entities = 10*2000*2 + 10*(1+1+1+1+1+40+1) // users, user grants, org, project, role, grant, cross grant, org members, project member
+	worker := s.startWorker("bench")
+	body := bulkImport(orgs, users)
+	// Users and their grants; per org: org, project, role, project grant,
+	// cross-org user grant, project member, and an org member per 50 users.
+	entities := orgs*users*2 + orgs*6 + orgs*((users+49)/50)
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
 	var total time.Duration
@@ -28,4 +44,23 @@ func BenchmarkImport_Bulk(b *testing.B) {
 		total += time.Since(start)
 	}
 	b.ReportMetric(float64(entities*b.N)/total.Seconds(), "entities/s")
+	if kib, err := peakRSSKiB(worker.Process.Pid); err == nil {
+		b.ReportMetric(float64(kib)/1024, "worker-peak-MiB")
+	}
+}
+
+// peakRSSKiB reads a process's peak resident set size (VmHWM) on Linux.
+func peakRSSKiB(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
 }

@@ -24,7 +24,19 @@ type OrgLayout struct {
 	Start, End int64
 	// Arrays describes the org's entity arrays by canonical JSON field name.
 	Arrays map[string]*ArrayLayout
+	// Members are the byte spans of the org's members ("name": value, maybe
+	// after whitespace or a comma) by normalized name (see MemberKey), known
+	// to DataOrg or not, so that a unit can read just the members it needs.
+	// Members that are null are left out, as if absent.
+	Members map[string]Span
 }
+
+// Span is a byte range of the stream (End exclusive).
+type Span struct{ Start, End int64 }
+
+// MemberKey returns the key in OrgLayout.Members of a member name: names
+// that decode as the same member have the same key.
+func MemberKey(name string) string { return normalizeName(name) }
 
 // ArrayLayout is one entity array of an org.
 type ArrayLayout struct {
@@ -205,18 +217,21 @@ func (s *scanner) orgs(visit func(OrgLayout) error) error {
 }
 
 func (s *scanner) org(index int, start int64) (OrgLayout, error) {
-	org := OrgLayout{Index: index, Start: start, Arrays: map[string]*ArrayLayout{}}
+	org := OrgLayout{Index: index, Start: start, Arrays: map[string]*ArrayLayout{}, Members: map[string]Span{}}
 	if _, err := s.dec.ReadToken(); err != nil {
 		return org, err
 	}
 	path := fmt.Sprintf("orgs[%d]", index)
 	seen := map[string]string{} // canonical name → name as sent
 	for s.dec.PeekKind() != '}' {
+		memberStart := s.dec.InputOffset()
 		name, err := s.name(path)
 		if err != nil {
 			return org, err
 		}
-		f, known := orgFields[normalizeName(name)]
+		key := normalizeName(name)
+		null := s.dec.PeekKind() == 'n'
+		f, known := orgFields[key]
 		if known {
 			if first, dup := seen[f.name]; dup {
 				return org, &ShapeError{Msg: sameMember(path, first, name)}
@@ -239,6 +254,9 @@ func (s *scanner) org(index int, start int64) (OrgLayout, error) {
 		if err != nil {
 			return org, err
 		}
+		if !null {
+			org.Members[key] = Span{memberStart, s.dec.InputOffset()}
+		}
 	}
 	if _, err := s.dec.ReadToken(); err != nil {
 		return org, err
@@ -253,7 +271,17 @@ func (s *scanner) value(path string, f orgField) error {
 	if err != nil || !s.opts.Strict {
 		return err
 	}
-	return decodeStrict(path, raw, reflect.New(f.typ).Interface())
+	v := reflect.New(f.typ).Interface()
+	if c, ok := v.(valueChecker); ok {
+		v = c.newValue() // a Policy keeps its errors; decode its value
+	}
+	return decodeStrict(path, raw, v)
+}
+
+// valueChecker is implemented by Policy: it returns a pointer to a new
+// value of the member, for decoding it strictly.
+type valueChecker interface {
+	newValue() any
 }
 
 // name reads a member name of the object at path. In strict mode it must
@@ -335,6 +363,24 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 		a.Chunks = nil
 	}
 	return a, nil
+}
+
+// JoinMembers makes an org object of member spans' bytes (as OrgLayout.Members
+// delimit them): the members that a unit needs, without the rest of the org.
+func JoinMembers(parts [][]byte) []byte {
+	n := 2
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '{')
+	for i, p := range parts {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, trimLeading(p)...)
+	}
+	return append(out, '}')
 }
 
 // DecodeOrg decodes an org object (the bytes of an OrgLayout) keeping only the

@@ -357,7 +357,9 @@ func TestSteps_UnsupportedMembersHaveNoStep(t *testing.T) {
 	read := map[string]string{}
 	for _, st := range Steps() {
 		for _, f := range st.Fields {
-			read[f] = st.Name
+			if st.Name != "unsupported" {
+				read[f] = st.Name
+			}
 		}
 	}
 	for _, m := range unsupportedMembers {

@@ -13,7 +13,7 @@ import (
 // step creates the org with its given id, or finds it when it exists; an
 // org that can be neither created nor found is skipped with all its data.
 func init() {
-	register(&Step{Name: "org", Type: "org", Fields: []string{"orgId", "org", "orgState"}, Stage: StagePass1, Order: 1, apply: applyOrg})
+	register(&Step{Name: "org", Type: "org", Fields: []string{"orgId", "org", "orgState"}, Stage: StagePass1, Order: 1, Always: true, apply: applyOrg})
 	// The org's success entry is the org itself: the result renderer starts an
 	// ImportDataSuccessOrg for every org with an "ok" org result.
 }

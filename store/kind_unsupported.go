@@ -11,13 +11,16 @@ import (
 // step reports the members of an org that zimport does not import yet: each
 // element (each policy) is an entity error of its kind, so that the job ends
 // completed_with_errors instead of dropping them silently, and the rest of
-// the org is imported. The split cannot count them (they are not in
-// importdata.OrgLayout), so the step runs last in pass 1, in a unit that
-// decodes the whole org (it is never chunked), and reads them from the
-// unit's bytes; its order leaves every lower order to the kinds it stands in for. A kind that
-// becomes supported leaves unsupportedMembers for a step of its own.
+// the org is imported. The split cannot count their elements, so the step
+// is Uncounted; it runs last in pass 1 when the org has one of them, and
+// reads them from the unit's bytes. A kind that becomes supported leaves
+// unsupportedMembers for a step of its own.
 func init() {
-	register(&Step{Name: "unsupported", Stage: StagePass1, Order: 99, Uncounted: true, apply: applyUnsupported})
+	names := make([]string, len(unsupportedMembers))
+	for i, m := range unsupportedMembers {
+		names[i] = m.member
+	}
+	register(&Step{Name: "unsupported", Fields: names, Stage: StagePass1, Order: 99, Uncounted: true, apply: applyUnsupported})
 }
 
 // unsupportedMembers are the DataOrg members that zimport does not import,
@@ -87,15 +90,11 @@ func notSupported(what string) string { return what + " is not supported by zimp
 // member of the org: item is the member's place in unsupportedMembers, sub
 // the element's index.
 func applyUnsupported(_ context.Context, a *applier, step *Step, _ *importdata.DataOrg) error {
-	names := make([]string, len(unsupportedMembers))
-	for i, m := range unsupportedMembers {
-		names[i] = m.member
-	}
-	found, err := importdata.Members(a.raw, names)
+	found, err := importdata.Members(a.raw, step.Fields)
 	if err != nil {
 		// DecodeOrg read the same bytes: this cannot happen, and retrying
 		// would not help.
-		a.fail(step, len(names), "org", a.orgID, "the org's members cannot be read: "+safeText(err.Error()))
+		a.fail(step, len(step.Fields), "org", a.orgID, "the org's members cannot be read: "+safeText(err.Error()))
 		return nil
 	}
 	for i, m := range unsupportedMembers {

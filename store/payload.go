@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/zimport/zimport/importdata"
 )
 
 // payloadReadSize is how many bytes one range read of a payload fetches.
@@ -25,6 +27,33 @@ func (s *Store) PayloadRange(ctx context.Context, jobID string, start, end int64
 		return nil, fmt.Errorf("read payload %s [%d, %d): %w", jobID, start, end, err)
 	}
 	return b, nil
+}
+
+// UnitBytes returns the payload bytes that unit u decodes: its chunk, the
+// org members it needs joined into one org object, or (for units recorded
+// without spans) the whole org. A payload that is gone is ErrNotFound.
+func (s *Store) UnitBytes(ctx context.Context, u Unit) ([]byte, error) {
+	if u.Spans == nil {
+		return s.PayloadRange(ctx, u.JobID, u.SrcStart, u.SrcEnd)
+	}
+	starts, lengths := make([]int64, len(u.Spans)), make([]int64, len(u.Spans))
+	for i, sp := range u.Spans {
+		starts[i], lengths[i] = sp.Start+1, sp.End-sp.Start
+	}
+	rows, err := s.pool.Query(ctx, `SELECT substring(p.data FROM r.start::int FOR r.length::int)
+		FROM job_payloads p, unnest($2::int8[], $3::int8[]) WITH ORDINALITY AS r(start, length, n)
+		WHERE p.job_id = $1 ORDER BY r.n`, u.JobID, starts, lengths)
+	if err != nil {
+		return nil, fmt.Errorf("read members of unit %d/%d/%d: %w", u.Stage, u.OrgIndex, u.Seq, err)
+	}
+	parts, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("read members of unit %d/%d/%d: %w", u.Stage, u.OrgIndex, u.Seq, err)
+	}
+	if len(parts) != len(u.Spans) { // no rows: the payload is gone
+		return nil, fmt.Errorf("read members of unit %d/%d/%d of job %s: %w", u.Stage, u.OrgIndex, u.Seq, u.JobID, ErrNotFound)
+	}
+	return importdata.JoinMembers(parts), nil
 }
 
 // PayloadReader streams a job's stored payload from offset in range reads of

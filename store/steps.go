@@ -51,8 +51,12 @@ type Step struct {
 	Chunkable bool
 	// Uncounted marks a step whose entities the split cannot count: the
 	// progress of its kind has no total. Other steps that are not Chunkable
-	// count one entity per org.
+	// count the elements of their array members, else one entity per org.
 	Uncounted bool
+	// Always marks a step that runs for every org, even one without its
+	// members (the org step). Other steps run when one of their members is
+	// in the org.
+	Always bool
 	// prepare, when set, does the slow work of apply that needs no lock,
 	// such as hashing passwords, before the unit's transaction opens; it may
 	// read through a.db (the pool then) but never write.

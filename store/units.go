@@ -22,9 +22,40 @@ type Unit struct {
 	Field string
 	// FirstItem is the index in Field of the chunk's first element.
 	FirstItem int
-	// SrcStart and SrcEnd delimit the bytes to decode in the payload.
+	// SrcStart and SrcEnd delimit the bytes to decode in the payload: the
+	// chunk, or the whole org.
 	SrcStart, SrcEnd int64
-	Done             bool
+	// Spans, when not nil, are the org members the unit decodes, read
+	// instead of the whole org (see UnitBytes).
+	Spans []Span
+	Done  bool
+}
+
+// Span is a byte range [Start, End) of a payload.
+type Span struct{ Start, End int64 }
+
+// flatSpans encodes spans as the int8[] column src_spans: start, end, ...
+func flatSpans(spans []Span) []int64 {
+	if spans == nil {
+		return nil
+	}
+	out := make([]int64, 0, 2*len(spans))
+	for _, s := range spans {
+		out = append(out, s.Start, s.End)
+	}
+	return out
+}
+
+// unflatSpans decodes src_spans; NULL is nil, an empty array an empty slice.
+func unflatSpans(flat []int64) []Span {
+	if flat == nil {
+		return nil
+	}
+	out := make([]Span, len(flat)/2)
+	for i := range out {
+		out[i] = Span{flat[2*i], flat[2*i+1]}
+	}
+	return out
 }
 
 // UnitKey names a unit.
@@ -61,10 +92,10 @@ func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, un
 			return fmt.Errorf("save orgs: %w", err)
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"job_units"},
-			[]string{"job_id", "stage", "org_index", "seq", "steps", "field", "first_item", "src_start", "src_end"},
+			[]string{"job_id", "stage", "org_index", "seq", "steps", "field", "first_item", "src_start", "src_end", "src_spans"},
 			pgx.CopyFromSlice(len(units), func(i int) ([]any, error) {
 				u := units[i]
-				return []any{jobID, u.Stage, u.OrgIndex, u.Seq, u.Steps, u.Field, u.FirstItem, u.SrcStart, u.SrcEnd}, nil
+				return []any{jobID, u.Stage, u.OrgIndex, u.Seq, u.Steps, u.Field, u.FirstItem, u.SrcStart, u.SrcEnd, flatSpans(u.Spans)}, nil
 			}))
 		if err != nil {
 			return fmt.Errorf("save units: %w", err)
@@ -108,11 +139,13 @@ func openNextStage(ctx context.Context, tx dbtx, jobID string, after int) error 
 	return err
 }
 
-const unitColumns = `job_id::text, stage, org_index, seq, steps, field, first_item, src_start, src_end, done`
+const unitColumns = `job_id::text, stage, org_index, seq, steps, field, first_item, src_start, src_end, src_spans, done`
 
 func scanUnit(row pgx.Row) (Unit, error) {
 	var u Unit
-	err := row.Scan(&u.JobID, &u.Stage, &u.OrgIndex, &u.Seq, &u.Steps, &u.Field, &u.FirstItem, &u.SrcStart, &u.SrcEnd, &u.Done)
+	var spans []int64
+	err := row.Scan(&u.JobID, &u.Stage, &u.OrgIndex, &u.Seq, &u.Steps, &u.Field, &u.FirstItem, &u.SrcStart, &u.SrcEnd, &spans, &u.Done)
+	u.Spans = unflatSpans(spans)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, ErrNotFound
 	}

@@ -11,32 +11,66 @@ import (
 
 func TestPlanUnits(t *testing.T) {
 	steps := []store.Step{
-		{Name: "org", Fields: []string{"orgId", "org"}, Stage: 1, Order: 1},
+		{Name: "org", Fields: []string{"orgId", "org"}, Stage: 1, Order: 1, Always: true},
+		{Name: "domain_policy", Fields: []string{"domainPolicy"}, Stage: 1, Order: 2},
 		{Name: "human_users", Fields: []string{"humanUsers"}, Stage: 1, Order: 13, Chunkable: true},
 		{Name: "projects", Fields: []string{"projects"}, Stage: 1, Order: 18, Chunkable: true},
 		{Name: "project_roles", Fields: []string{"projectRoles"}, Stage: 1, Order: 23, Chunkable: true},
-		{Name: "unsupported", Stage: 1, Order: 99, Uncounted: true},
+		{Name: "texts", Fields: []string{"initMessages", "loginTexts"}, Stage: 1, Order: 30},
+		{Name: "unsupported", Fields: []string{"actions", "labelPolicy"}, Stage: 1, Order: 99, Uncounted: true},
 		{Name: "project_grants", Fields: []string{"projectGrants"}, Stage: 2, Order: 2, Chunkable: true},
 		{Name: "user_grants", Fields: []string{"userGrants"}, Stage: 3, Order: 1, Chunkable: true},
 	}
-	org := importdata.OrgLayout{Index: 2, OrgID: "o", Start: 10, End: 900, Arrays: map[string]*importdata.ArrayLayout{
-		"humanUsers": {Count: 5, Chunks: []importdata.Chunk{{First: 0, Count: 3, Start: 20, End: 50}, {First: 3, Count: 2, Start: 50, End: 70}}},
-		"projects":   {Count: 1},
-		"userGrants": {Count: 2},
-	}}
+	org := importdata.OrgLayout{Index: 2, OrgID: "o", Start: 10, End: 900,
+		Arrays: map[string]*importdata.ArrayLayout{
+			"humanUsers":   {Count: 5, Chunks: []importdata.Chunk{{First: 0, Count: 3, Start: 20, End: 50}, {First: 3, Count: 2, Start: 50, End: 70}}},
+			"projects":     {Count: 1},
+			"userGrants":   {Count: 2},
+			"initMessages": {Count: 3},
+		},
+		Members: map[string]importdata.Span{
+			"orgid":        {Start: 11, End: 19},
+			"humanusers":   {Start: 19, End: 71},
+			"projects":     {Start: 71, End: 100},
+			"usergrants":   {Start: 100, End: 200},
+			"actions":      {Start: 200, End: 300},
+			"initmessages": {Start: 300, End: 400},
+		},
+	}
 	totals := map[string]int{}
 	got := planUnits("j", org, steps, totals)
+	whole := func(u store.Unit) store.Unit { u.JobID, u.OrgIndex, u.SrcStart, u.SrcEnd = "j", 2, 10, 900; return u }
 	want := []store.Unit{
-		{JobID: "j", Stage: 1, OrgIndex: 2, Seq: 0, Steps: []string{"org"}, SrcStart: 10, SrcEnd: 900},
+		whole(store.Unit{Stage: 1, Seq: 0, Steps: []string{"org"}, Spans: []store.Span{{Start: 11, End: 19}}}),
 		{JobID: "j", Stage: 1, OrgIndex: 2, Seq: 1, Steps: []string{"human_users"}, Field: "humanUsers", FirstItem: 0, SrcStart: 20, SrcEnd: 50},
 		{JobID: "j", Stage: 1, OrgIndex: 2, Seq: 2, Steps: []string{"human_users"}, Field: "humanUsers", FirstItem: 3, SrcStart: 50, SrcEnd: 70},
-		{JobID: "j", Stage: 1, OrgIndex: 2, Seq: 3, Steps: []string{"projects", "unsupported"}, SrcStart: 10, SrcEnd: 900},
-		{JobID: "j", Stage: 3, OrgIndex: 2, Seq: 0, Steps: []string{"user_grants"}, SrcStart: 10, SrcEnd: 900},
+		whole(store.Unit{Stage: 1, Seq: 3, Steps: []string{"projects", "texts", "unsupported"},
+			Spans: []store.Span{{Start: 11, End: 19}, {Start: 71, End: 100}, {Start: 200, End: 300}, {Start: 300, End: 400}}}),
+		whole(store.Unit{Stage: 3, Seq: 0, Steps: []string{"user_grants"}, Spans: []store.Span{{Start: 11, End: 19}, {Start: 100, End: 200}}}),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("planUnits (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"org": 1, "human_users": 5, "projects": 1, "user_grants": 2}, totals); diff != "" {
+	// No domain policy: no unit, no total. Texts count their elements.
+	if diff := cmp.Diff(map[string]int{"org": 1, "human_users": 5, "projects": 1, "texts": 3, "user_grants": 2}, totals); diff != "" {
 		t.Errorf("totals (-want +got):\n%s", diff)
+	}
+}
+
+func TestPlanUnits_OrgWithoutMembers(t *testing.T) {
+	steps := []store.Step{
+		{Name: "org", Fields: []string{"orgId", "org"}, Stage: 1, Order: 1, Always: true},
+		{Name: "domain_policy", Fields: []string{"domainPolicy"}, Stage: 1, Order: 2},
+	}
+	org := importdata.OrgLayout{Start: 5, End: 7, Members: map[string]importdata.Span{}}
+	totals := map[string]int{}
+	got := planUnits("j", org, steps, totals)
+	// The org step still runs (to report the missing org), on no bytes at all.
+	want := []store.Unit{{JobID: "j", Stage: 1, Steps: []string{"org"}, SrcStart: 5, SrcEnd: 7, Spans: []store.Span{}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("planUnits (-want +got):\n%s", diff)
+	}
+	if totals["org"] != 1 || len(totals) != 1 {
+		t.Errorf("totals = %v, want org 1", totals)
 	}
 }

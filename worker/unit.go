@@ -34,7 +34,7 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 	}
 	if !u.Done {
 		start := time.Now()
-		raw, err := w.st.PayloadRange(ctx, u.JobID, u.SrcStart, u.SrcEnd)
+		raw, err := w.st.UnitBytes(ctx, u)
 		if errors.Is(err, store.ErrNotFound) {
 			return w.payloadGone(ctx, job.ID, err)
 		}
