@@ -21,8 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/zimport/zimport/seal"
 	"github.com/zimport/zimport/internal/testdb"
+	"github.com/zimport/zimport/seal"
 	"github.com/zimport/zimport/store"
 )
 

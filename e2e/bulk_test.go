@@ -164,5 +164,10 @@ func TestImport_TwoWorkersShareAJob(t *testing.T) {
 		if s.countLogLines(w, "unit applied") == 0 {
 			t.Errorf("worker %s applied no unit", w)
 		}
+		// Parallel units must not get in each other's way (a deadlock or a
+		// lock timeout is a failed task, retried a second later).
+		if n := s.countLogLines(w, "task failed"); n > 0 {
+			t.Errorf("worker %s has %d failed tasks", w, n)
+		}
 	}
 }

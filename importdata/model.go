@@ -20,6 +20,37 @@ type DataOrg struct {
 	UserGrants     Items[AddUserGrantRequest]     `json:"userGrants"`
 	OrgMembers     Items[AddOrgMemberRequest]     `json:"orgMembers"`
 	ProjectMembers Items[AddProjectMemberRequest] `json:"projectMembers"`
+	UserMetadata   Items[SetUserMetadataRequest]  `json:"userMetadata"`
+	OIDCIDPs       Items[DataOIDCIDP]             `json:"oidcIdps"`
+	JWTIDPs        Items[DataJWTIDP]              `json:"jwtIdps"`
+	UserLinks      Items[IDPUserLink]             `json:"userLinks"`
+	MachineKeys    Items[DataMachineKey]          `json:"machineKeys"`
+
+	// Applications, app keys, actions and project grant members (model_apps.go).
+	APIApps             Items[DataAPIApplication]           `json:"apiApps"`
+	OIDCApps            Items[DataOIDCApplication]          `json:"oidcApps"`
+	TriggerActions      Items[SetTriggerActionsRequest]     `json:"triggerActions"`
+	Actions             Items[DataAction]                   `json:"actions"`
+	ProjectGrantMembers Items[AddProjectGrantMemberRequest] `json:"projectGrantMembers"`
+	AppKeys             Items[DataAppKey]                   `json:"appKeys"`
+
+	// Policies and texts (model_policies.go), in ZITADEL's field order.
+	DomainPolicy                     Policy[AddCustomDomainPolicyRequest]             `json:"domainPolicy"`
+	LabelPolicy                      Policy[AddCustomLabelPolicyRequest]              `json:"labelPolicy"`
+	LockoutPolicy                    Policy[AddCustomLockoutPolicyRequest]            `json:"lockoutPolicy"`
+	LoginPolicy                      Policy[AddCustomLoginPolicyRequest]              `json:"loginPolicy"`
+	PasswordComplexityPolicy         Policy[AddCustomPasswordComplexityPolicyRequest] `json:"passwordComplexityPolicy"`
+	PrivacyPolicy                    Policy[AddCustomPrivacyPolicyRequest]            `json:"privacyPolicy"`
+	LoginTexts                       Items[SetCustomLoginTextsRequest]                `json:"loginTexts"`
+	InitMessages                     Items[SetCustomMessageTextRequest]               `json:"initMessages"`
+	PasswordResetMessages            Items[SetCustomMessageTextRequest]               `json:"passwordResetMessages"`
+	VerifyEmailMessages              Items[SetCustomMessageTextRequest]               `json:"verifyEmailMessages"`
+	VerifyPhoneMessages              Items[SetCustomVerifyPhoneMessageTextRequest]    `json:"verifyPhoneMessages"`
+	DomainClaimedMessages            Items[SetCustomMessageTextRequest]               `json:"domainClaimedMessages"`
+	PasswordlessRegistrationMessages Items[SetCustomMessageTextRequest]               `json:"passwordlessRegistrationMessages"`
+	VerifySMSOTPMessages             Items[SetCustomVerifySMSOTPMessageTextRequest]   `json:"verifySmsOtpMessages"`
+	VerifyEmailOTPMessages           Items[SetCustomMessageTextRequest]               `json:"verifyEmailOtpMessages"`
+	InviteUserMessages               Items[SetCustomMessageTextRequest]               `json:"inviteUserMessages"`
 }
 
 // AddOrgRequest is management.AddOrgRequest.
@@ -52,6 +83,7 @@ type ImportHumanUserRequest struct {
 	PasswordChangeRequired          bool            `json:"passwordChangeRequired"`
 	RequestPasswordlessRegistration bool            `json:"requestPasswordlessRegistration"`
 	OTPCode                         string          `json:"otpCode"`
+	IDPs                            []HumanIDP      `json:"idps"`
 }
 
 // Profile is ImportHumanUserRequest.Profile.

@@ -161,6 +161,7 @@ func (u *DataHumanUser) Validate(path string) error {
 		p.NoNUL("user.hashedPassword.value", hp.Value)
 	}
 	p.NoNUL("user.otpCode", u.User.OTPCode)
+	validateHumanIDPs(p, u.User.IDPs)
 	return p.Err()
 }
 

@@ -130,9 +130,13 @@ type applier struct {
 	step *Step
 	// hashes are the bcrypt hashes of plain passwords by index in the
 	// unit's human users, made before the transaction.
-	hashes  map[int]string
-	results []result
-	counts  map[string]*Counts
+	hashes map[int]string
+	// secretHashes are the bcrypt hashes of the client secrets generated
+	// for apps, by step name and index in the step's list, made before the
+	// transaction.
+	secretHashes map[string]map[int]string
+	results      []result
+	counts       map[string]*Counts
 }
 
 // result is one row of job_results.
@@ -267,9 +271,12 @@ func (a *applier) finish(ctx context.Context) error {
 		return fmt.Errorf("mark unit done: %w", err)
 	}
 	// The job row is locked last, so parallel units hold it only for their
-	// commit. A job that ended meanwhile keeps nothing of the unit.
+	// commit. A job that ended meanwhile keeps nothing of the unit. NO KEY
+	// UPDATE, like the UPDATE below, does not conflict with the key-share
+	// locks that the foreign keys of other units' rows take on the job row;
+	// FOR UPDATE would, and parallel units would deadlock.
 	var status string
-	if err := a.db.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, u.JobID).Scan(&status); err != nil {
+	if err := a.db.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1 FOR NO KEY UPDATE`, u.JobID).Scan(&status); err != nil {
 		return fmt.Errorf("lock job: %w", err)
 	}
 	if status != StatusRunning {

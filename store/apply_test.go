@@ -283,23 +283,15 @@ func TestApplyUnit_UnsupportedMembers(t *testing.T) {
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "domain_policy": {"userLoginMustBeDomain": true},
 	 "labelPolicy": {},
-	 "oidcIdps": [{"idpId": "idp1", "idp": {"name": "X"}}],
 	 "loginTexts": [{"language": "de"}, {"language": "en"}],
 	 "initMessages": [],
-	 "userMetadata": [{"id": "h1", "key": "color", "value": "cmVk"}],
-	 "machineKeys": [{"keyId": "k1", "userId": "m1"}],
-	 "userLinks": [{"userId": "h1", "idpId": "idp1", "providedUserId": "e1"}],
-	 "apiApps": [{"appId": "a1", "app": {"projectId": "p1", "name": "API"}}],
-	 "actions": [{"actionId": "ac1", "action": {"name": "A"}}],
-	 "triggerActions": [{"flowType": "FLOW_TYPE_EXTERNAL_AUTHENTICATION", "triggerType": "1", "actionIds": ["ac1"]}],
-	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "h1", "roles": ["R"]}],
+	 "iamPolicy": {"orgId": "o1", "userLoginMustBeDomain": true},
 	 "humanUsers": [
-		{"userId": "h1", "user": {"userName": "alice", `+strings.ReplaceAll(user, "%s", "a")+`, "otpCode": "SECRET",
-			"requestPasswordlessRegistration": true, "IDPs": [{"configId": "idp1", "externalUserId": "e1"}]}},
+		{"userId": "h1", "user": {"userName": "alice", `+strings.ReplaceAll(user, "%s", "a")+`}},
 		{"userId": "h2", "user": {"userName": "bob", `+strings.ReplaceAll(user, "%s", "b")+`, "idps": [],
 			"requestPasswordlessRegistration": false}}],
 	 "projects": [{"projectId": "p1", "project": {"name": "One"}}]},
-	{"orgId": "o2", "domainPolicy": {}, "oidcIdps": [{"idpId": "idp2"}]}
+	{"orgId": "o2", "domainPolicy": {}}
 	]}`)
 	item := func(member string) int {
 		for i, m := range unsupportedMembers {
@@ -310,32 +302,15 @@ func TestApplyUnit_UnsupportedMembers(t *testing.T) {
 		t.Fatalf("%s is not in unsupportedMembers", member)
 		return 0
 	}
-	note := func(i, sub int, typ, msg string) kindsResult {
-		return kindsResult{Org: 0, Step: "human_users", Item: i, Sub: sub, Outcome: "error", Type: typ, ID: "h1", Msg: msg}
-	}
 	unsupported := func(member string, sub int, typ, id, path string) kindsResult {
 		return kindsResult{Org: 0, Step: "unsupported", Item: item(member), Sub: sub, Outcome: "error", Type: typ, ID: id,
 			Msg: path + " is not supported by zimport yet"}
 	}
 	checkResults(t, []kindsResult{
 		resOK(0, "human_users", 0, "human_user", "h1"),
-		note(0, 1, "human_user_otp", "humanUsers[0].user.otpCode is not supported by zimport yet"),
-		note(0, 2, "human_user", "humanUsers[0].user.requestPasswordlessRegistration is not supported by zimport yet"),
-		note(0, 3, "human_user", "humanUsers[0].user.idps is not supported by zimport yet"),
 		resOK(0, "human_users", 1, "human_user", "h2"),
 		resOK(0, "projects", 0, "project", "p1"),
-		unsupported("domainPolicy", 0, "domain_policy", "o1", "orgs[0].domainPolicy"),
-		unsupported("labelPolicy", 0, "label_policy", "o1", "orgs[0].labelPolicy"),
-		unsupported("oidcIdps", 0, "oidc_idp", "idp1", "orgs[0].oidcIdps[0]"),
-		unsupported("loginTexts", 0, "login_texts", "o1_de", "orgs[0].loginTexts[0]"),
-		unsupported("loginTexts", 1, "login_texts", "o1_en", "orgs[0].loginTexts[1]"),
-		unsupported("userMetadata", 0, "user_metadata", "h1_color", "orgs[0].userMetadata[0]"),
-		unsupported("machineKeys", 0, "machine_user_key", "k1", "orgs[0].machineKeys[0]"),
-		unsupported("userLinks", 0, "user_link", "h1_idp1", "orgs[0].userLinks[0]"),
-		unsupported("apiApps", 0, "api_app", "a1", "orgs[0].apiApps[0]"),
-		unsupported("actions", 0, "action", "ac1", "orgs[0].actions[0]"),
-		unsupported("triggerActions", 0, "trigger_action", "FLOW_TYPE_EXTERNAL_AUTHENTICATION_1", "orgs[0].triggerActions[0]"),
-		unsupported("projectGrantMembers", 0, "project_grant_member", "o1_p1_g1_h1", "orgs[0].projectGrantMembers[0]"),
+		unsupported("iamPolicy", 0, "domain_policy", "o1", "orgs[0].iamPolicy"),
 	}, kindsResults(t, s, r.job.ID))
 	checkKindsRows(t, s, []kindsRowCheck{
 		{`SELECT id FROM users ORDER BY id`, [][]string{{"h1"}, {"h2"}}},
@@ -348,7 +323,7 @@ func TestApplyUnit_UnsupportedMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(KindProgress{Failed: 12}, p.Kinds["unsupported"]); diff != "" {
+	if diff := cmp.Diff(KindProgress{Failed: 1}, p.Kinds["unsupported"]); diff != "" {
 		t.Errorf("progress of unsupported (-want +got):\n%s", diff)
 	}
 }

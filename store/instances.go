@@ -26,7 +26,7 @@ func (s *Store) CreateInstance(ctx context.Context, jobID string, p instance.Pla
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, jobID).Scan(&status)
+		err := tx.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1 FOR NO KEY UPDATE`, jobID).Scan(&status)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("job %s: %w", jobID, ErrNotFound)
 		}

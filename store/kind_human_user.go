@@ -2,16 +2,19 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/passhash"
 )
 
-// step imports human users with their given ids (ZITADEL's ImportHuman). A
-// hashed password is stored as given; a plain one is hashed with bcrypt
-// before the unit's transaction opens. otpCode, a passwordless registration
-// and idps are not imported yet: each is an error beside the user's outcome.
+// step imports human users with their given ids (ZITADEL's ImportHuman),
+// with their links to IdPs of the org (user.idps), then their TOTP secrets
+// (ZITADEL's ImportHumanTOTP, also for users that existed). A hashed
+// password must be in a format that passhash knows and is stored as given;
+// a plain one is hashed with bcrypt before the unit's transaction opens. A
+// user that asks for passwordless registration gets a one-time registration
+// code, whose link is in the passwordlessLinks list of the result.
 func init() {
 	register(&Step{Name: "human_users", Type: "human_user", Fields: []string{"humanUsers"}, Stage: StagePass1, Order: 13,
 		Success: "humanUserIds", Chunkable: true, prepare: prepareHumanUsers, apply: applyHumanUsers})
@@ -30,9 +33,15 @@ func checkHumanUsers(a *applier, o *outcomes, items importdata.Items[importdata.
 			continue
 		}
 		path := a.path("humanUsers", i)
+		var hashErr error // never quotes the hash
+		if h := hashedPassword(&u.User); h != "" {
+			_, hashErr = passhash.Identify(h)
+		}
 		switch {
 		case strings.TrimSpace(u.User.UserName) == "":
 			o.fail(i, zerr("USER-4M90d", "Errors.User.Invalid", path+".user.userName: is blank"))
+		case hashErr != nil:
+			o.fail(i, zerr("USER-JDk4t", "Errors.User.Password.NotSupported", path+".user.hashedPassword.value: "+hashErr.Error()))
 		case hashedPassword(&u.User) == "" && len(u.User.Password) > maxBcryptBytes:
 			o.fail(i, zerr("USER-4M90d", "Errors.User.Invalid", path+".user.password: at most 72 bytes (bcrypt)"))
 		default:
@@ -47,7 +56,11 @@ func checkHumanUsers(a *applier, o *outcomes, items importdata.Items[importdata.
 // transaction does not hold its locks while bcrypt works.
 func prepareHumanUsers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.HumanUsers
-	users := checkHumanUsers(a, newOutcomes(a, step, len(items)), items)
+	o := newOutcomes(a, step, len(items)) // recorded by apply, not here
+	users, err := a.checkPasswords(ctx, o, org, checkHumanUsers(a, o, items))
+	if err != nil {
+		return err
+	}
 	ids := make([]string, len(users))
 	for j, nu := range users {
 		ids[j] = nu.id
@@ -77,15 +90,18 @@ func prepareHumanUsers(ctx context.Context, a *applier, step *Step, org *importd
 func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.HumanUsers
 	o := newOutcomes(a, step, len(items))
-	if err := a.noteUnsupportedUserFields(o, items); err != nil {
-		return err
-	}
-	users, err := a.claimUsers(ctx, o, checkHumanUsers(a, o, items), humanExists)
+	users, err := a.checkPasswords(ctx, o, org, checkHumanUsers(a, o, items))
 	if err != nil {
 		return err
 	}
+	if users, err = a.checkHumanIDPs(ctx, o, items, users); err != nil {
+		return err
+	}
+	if users, err = a.claimUsers(ctx, o, users, humanExists); err != nil {
+		return err
+	}
 	if len(users) == 0 {
-		return o.flush()
+		return a.finishHumanUsers(ctx, o, items)
 	}
 
 	// A password that was not hashed before (its id was taken then) is
@@ -149,7 +165,10 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 	if err := a.settleUsers(ctx, o, users, firstColumn(rows), humanExists); err != nil {
 		return err
 	}
-	return o.flush()
+	if err := a.insertHumanIDPs(ctx, o, items, users); err != nil {
+		return err
+	}
+	return a.finishHumanUsers(ctx, o, items)
 }
 
 // hashedPassword returns the user's pre-hashed password, "" when none.
@@ -175,33 +194,23 @@ func displayName(p *importdata.Profile, email, userName string) string {
 	return userName
 }
 
-// noteUnsupportedUserFields adds to each decoded user the fields it has
-// that zimport does not import yet, as errors beside its outcome:
-// ZITADEL's human_user_otp for otpCode, human_user for a passwordless
-// registration and for idps.
-func (a *applier) noteUnsupportedUserFields(o *outcomes, items importdata.Items[importdata.DataHumanUser]) error {
-	withIDPs, err := importdata.Present(a.raw, a.unit.Field != "", "humanUsers", "user", "idps")
-	if err != nil {
-		return fmt.Errorf("read idps of human users: %w", err)
+// checkPasswords fails the users whose plain password breaks the org's
+// password complexity policy, and returns the others.
+func (a *applier) checkPasswords(ctx context.Context, o *outcomes, org *importdata.DataOrg, users []newUser) ([]newUser, error) {
+	policy, err := a.complexityPolicy(ctx, org)
+	if err != nil || policy == nil {
+		return users, err
 	}
-	idps := make(map[int]bool, len(withIDPs))
-	for _, i := range withIDPs {
-		idps[i] = true
+	kept := users[:0:0]
+	for _, nu := range users {
+		u := &org.HumanUsers[nu.i].V.User
+		if hashedPassword(u) == "" && u.Password != "" {
+			if err := checkPasswordComplexity(policy, u.Password); err != nil {
+				o.fail(nu.i, err.Error())
+				continue
+			}
+		}
+		kept = append(kept, nu)
 	}
-	for i, it := range items {
-		if it.Err != nil {
-			continue // its decoding error is its outcome
-		}
-		path, u := a.path("humanUsers", i)+".user.", &it.V.User
-		if u.OTPCode != "" {
-			o.note(i, "human_user_otp", notSupported(path+"otpCode"))
-		}
-		if u.RequestPasswordlessRegistration {
-			o.note(i, "human_user", notSupported(path+"requestPasswordlessRegistration"))
-		}
-		if idps[i] {
-			o.note(i, "human_user", notSupported(path+"idps"))
-		}
-	}
-	return nil
+	return kept, nil
 }

@@ -31,35 +31,7 @@ var unsupportedMembers = []struct {
 	// id returns the error id of an element e of org orgID.
 	id func(orgID string, e importdata.Element) string
 }{
-	{"domainPolicy", "domain_policy", ofOrg()},
 	{"iamPolicy", "domain_policy", ofOrg()}, // v1's domain policy
-	{"labelPolicy", "label_policy", ofOrg()},
-	{"lockoutPolicy", "lockout_policy", ofOrg()},
-	{"oidcIdps", "oidc_idp", joined("idpId")},
-	{"jwtIdps", "jwt_idp", joined("idpId")},
-	{"loginPolicy", "login_policy", ofOrg()},
-	{"passwordComplexityPolicy", "password_complexity_policy", ofOrg()},
-	{"privacyPolicy", "privacy_policy", ofOrg()},
-	{"loginTexts", "login_texts", ofOrg("language")},
-	{"initMessages", "init_message", ofOrg("language")},
-	{"passwordResetMessages", "password_reset_message", ofOrg("language")},
-	{"verifyEmailMessages", "verify_email_message", ofOrg("language")},
-	{"verifyPhoneMessages", "verify_phone_message", ofOrg("language")},
-	{"domainClaimedMessages", "domain_claimed_message", ofOrg("language")},
-	{"passwordlessRegistrationMessages", "passwordless_registration_message", ofOrg("language")},
-	{"inviteUserMessages", "invite_user_messages", ofOrg("language")},
-	// ZITADEL accepts the OTP texts and never imports them: no catalogue type.
-	{"verifySmsOtpMessages", "verify_sms_otp_message", ofOrg("language")},
-	{"verifyEmailOtpMessages", "verify_email_otp_message", ofOrg("language")},
-	{"userMetadata", "user_metadata", joined("id", "key")},
-	{"machineKeys", "machine_user_key", joined("keyId")},
-	{"userLinks", "user_link", joined("userId", "idpId")},
-	{"oidcApps", "oidc_app", joined("appId")},
-	{"apiApps", "api_app", joined("appId")},
-	{"appKeys", "app_key", joined("id")},
-	{"actions", "action", joined("actionId")},
-	{"triggerActions", "trigger_action", joined("flowType", "triggerType")},
-	{"projectGrantMembers", "project_grant_member", ofOrg("projectId", "grantId", "userId")},
 }
 
 // ofOrg makes an id of the org id and the element's members names, joined

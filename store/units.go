@@ -78,7 +78,7 @@ type SplitOrg struct {
 func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, units []Unit, totals map[string]int) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var stage int
-		if err := tx.QueryRow(ctx, `SELECT stage FROM jobs WHERE id = $1 FOR UPDATE`, jobID).Scan(&stage); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT stage FROM jobs WHERE id = $1 FOR NO KEY UPDATE`, jobID).Scan(&stage); err != nil {
 			return fmt.Errorf("lock job: %w", err)
 		}
 		if stage != 0 {

@@ -1,0 +1,120 @@
+package importdata
+
+import (
+	"crypto/x509"
+	"encoding/base32"
+	"encoding/pem"
+	"fmt"
+	"strings"
+)
+
+// MaxMetadataBytes is the largest user metadata value, in bytes (decoded).
+const MaxMetadataBytes = 500000
+
+// Validate checks an OIDC IdP. Its messages never quote a value, so the
+// client secret cannot leak into a result.
+func (d *DataOIDCIDP) Validate(path string) error {
+	p := NewProblems(path)
+	p.Len("idpId", d.IDPID, 1, 200)
+	p.Len("idp.name", d.IDP.Name, 1, 200)
+	p.Len("idp.clientId", d.IDP.ClientID, 1, 200)
+	p.Len("idp.clientSecret", d.IDP.ClientSecret, 1, 200)
+	p.Len("idp.issuer", d.IDP.Issuer, 1, 200)
+	for i, s := range d.IDP.Scopes {
+		p.NoNUL(fmt.Sprintf("idp.scopes[%d]", i), s)
+	}
+	return p.Err()
+}
+
+// Validate checks a JWT IdP.
+func (d *DataJWTIDP) Validate(path string) error {
+	p := NewProblems(path)
+	p.Len("idpId", d.IDPID, 1, 200)
+	p.Len("idp.name", d.IDP.Name, 1, 200)
+	p.Len("idp.jwtEndpoint", d.IDP.JWTEndpoint, 1, 200)
+	p.Len("idp.issuer", d.IDP.Issuer, 1, 200)
+	p.Len("idp.keysEndpoint", d.IDP.KeysEndpoint, 1, 200)
+	p.Len("idp.headerName", d.IDP.HeaderName, 1, 200)
+	return p.Err()
+}
+
+// Validate checks a user metadata entry: the user id and key, and a value
+// of 1 to MaxMetadataBytes bytes.
+func (m *SetUserMetadataRequest) Validate(path string) error {
+	p := NewProblems(path)
+	p.Len("id", m.ID, 1, 200)
+	p.Len("key", m.Key, 1, 200)
+	switch n := len(m.Value); {
+	case n == 0:
+		p.add("value", "is required")
+	case n > MaxMetadataBytes:
+		p.add("value", fmt.Sprintf("at most %d bytes", MaxMetadataBytes))
+	}
+	return p.Err()
+}
+
+// Validate checks a machine key: its ids, and that publicKey holds a
+// PEM-encoded PKIX public key (of any algorithm x509 knows, as ZITADEL
+// accepts). The expiration date is checked when the key is imported.
+func (k *DataMachineKey) Validate(path string) error {
+	p := NewProblems(path)
+	p.Len("keyId", k.KeyID, 1, 200)
+	p.Len("userId", k.UserID, 1, 200)
+	if msg := publicKeyProblem(k.PublicKey); msg != "" {
+		p.add("publicKey", msg)
+	}
+	return p.Err()
+}
+
+// publicKeyProblem says what is wrong with a PEM-encoded public key, ""
+// when nothing is.
+func publicKeyProblem(b []byte) string {
+	if len(b) == 0 {
+		return "is required"
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return "is not PEM-encoded (want base64 of \"-----BEGIN PUBLIC KEY-----...\")"
+	}
+	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+		return "is not a PKIX public key: " + err.Error()
+	}
+	return ""
+}
+
+// Validate checks a user's link to an IdP.
+func (l *IDPUserLink) Validate(path string) error {
+	p := NewProblems(path)
+	p.Len("userId", l.UserID, 1, 200)
+	p.Len("idpId", l.IDPID, 1, 200)
+	p.Len("providedUserId", l.ProvidedUserID, 1, 200)
+	p.Len("providedUserName", l.ProvidedUserName, 0, 200)
+	p.Len("idpName", l.IDPName, 0, 200)
+	return p.Err()
+}
+
+// validateHumanIDPs checks the IdP links of a human user (user.idps).
+func validateHumanIDPs(p *Problems, idps []HumanIDP) {
+	for i, l := range idps {
+		f := fmt.Sprintf("user.idps[%d].", i)
+		p.Len(f+"configId", l.ConfigID, 1, 200)
+		p.Len(f+"externalUserId", l.ExternalUserID, 1, 200)
+		p.Len(f+"displayName", l.DisplayName, 0, 200)
+	}
+}
+
+// ValidateOTPCode checks a human user's otpCode, at path: a TOTP secret in
+// base32 (RFC 4648, either case, padding optional) of at most 200
+// characters. The message never quotes the secret.
+func ValidateOTPCode(path, code string) error {
+	p := NewProblems(path)
+	p.Len("otpCode", code, 1, 200)
+	if len(p.list) == 0 {
+		s := strings.TrimRight(strings.ToUpper(code), "=")
+		s += strings.Repeat("=", (8-len(s)%8)%8) // the strict decoder checks the length
+		if _, err := base32.StdEncoding.DecodeString(s); err != nil {
+			p.add("otpCode", "is not a base32 TOTP secret")
+		}
+	}
+	return p.Err()
+}
