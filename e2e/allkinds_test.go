@@ -42,8 +42,8 @@ var runValues = regexp.MustCompile(`(https://)[^/"]*(/ui/)|(codeID=|code=)[^&"]*
 // TestImport_AllKindsGolden imports every kind of entity, with invalid
 // values, cross-org references and dependants of failed entities, through
 // the real API and worker, and compares the result with a golden file. A
-// second run with onConflict SKIP reports the existing entities as skipped
-// and changes nothing.
+// second run with onConflict SKIP reports the existing entities as skipped,
+// a third with FAIL as errors; neither changes anything.
 func TestImport_AllKindsGolden(t *testing.T) {
 	s := newStack(t)
 	s.startWorker("worker")
@@ -78,5 +78,16 @@ func TestImport_AllKindsGolden(t *testing.T) {
 	compareGolden(t, "testdata/allkinds.skip.golden.json", got)
 	if diff := cmp.Diff(before, snapshot(s, instanceID)); diff != "" {
 		t.Errorf("the SKIP re-run changed the directory (-before +after):\n%s", diff)
+	}
+
+	// With FAIL (the default), every existing entity is an error of the
+	// catalogue's type and id, and nothing changes either.
+	again = s.submit(pat, body)
+	if job := s.waitJob(again, pat, 2*time.Minute); job["status"] != "completed_with_errors" {
+		t.Fatalf("FAIL re-run status = %v, want completed_with_errors: %v", job["status"], job)
+	}
+	compareGolden(t, "testdata/allkinds.fail.golden.json", normalizeResult(t, s.result(again, pat)))
+	if diff := cmp.Diff(before, snapshot(s, instanceID)); diff != "" {
+		t.Errorf("the FAIL re-run changed the directory (-before +after):\n%s", diff)
 	}
 }

@@ -15,7 +15,6 @@ import (
 // project per org granted to the next org (the last to the first), a user
 // grant per user, and members.
 func bulkImport(orgs, users int) []byte {
-	type obj = map[string]any
 	var list []obj
 	for o := range orgs {
 		id := fmt.Sprintf("org%03d", o)

@@ -46,14 +46,60 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build zimport:", err)
 		os.Exit(1)
 	}
+	stop, err := privateRedis(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "private redis:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
+	stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
+// privateRedis starts a redis-server of the package's own, when the binary
+// is installed, and points ZIMPORT_TEST_REDIS_ADDR at it: two e2e runs at
+// once (or any other user of the shared Redis) then never take each other's
+// tasks. Without the binary the shared Redis of ZIMPORT_TEST_REDIS_ADDR is
+// used. It returns the function that stops the server.
+func privateRedis(dir string) (stop func(), err error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return func() {}, nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--databases", "64", "--dir", dir)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop = func() {
+		cmd.Process.Kill() //nolint:errcheck
+		cmd.Wait()         //nolint:errcheck
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	for start := time.Now(); rdb.Ping(context.Background()).Err() != nil; time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			stop()
+			return nil, fmt.Errorf("redis-server on %s did not answer within 10s", addr)
+		}
+	}
+	redisDB.Store(-1) // the server is ours: its databases from 0
+	os.Setenv("ZIMPORT_TEST_REDIS_ADDR", addr)
+	return stop, nil
+}
+
 const systemToken = "e2e-system-token"
 
-// redisDB hands out a Redis database index per stack so tests never share a queue.
+// redisDB hands out a Redis database index per stack (the next one) so
+// tests never share a queue.
 var redisDB atomic.Int32
 
 func init() { redisDB.Store(8) }

@@ -217,19 +217,14 @@ type Lifetime time.Duration
 
 // UnmarshalJSONFrom reads a Lifetime.
 func (l *Lifetime) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
+	s, null, err := readString(dec, `a duration such as "864000s"`)
 	if err != nil {
 		return err
 	}
-	switch tok.Kind() {
-	case 'n':
+	if null {
 		*l = 0
 		return nil
-	case '"':
-	default:
-		return fmt.Errorf(`expected a duration such as "864000s", got %s`, kindName(tok.Kind()))
 	}
-	s := tok.String()
 	d, err := parseDuration(s)
 	if err != nil {
 		if d, err = time.ParseDuration(s); err != nil {

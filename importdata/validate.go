@@ -45,11 +45,13 @@ func (p *Problems) Len(field, v string, min, max int) {
 }
 
 // NoNUL checks that v holds no NUL character, which PostgreSQL text cannot
-// store. Len and Email check it too.
-func (p *Problems) NoNUL(field, v string) {
+// store, and reports whether it holds none. Len and Email check it too.
+func (p *Problems) NoNUL(field, v string) bool {
 	if strings.IndexByte(v, 0) >= 0 {
 		p.add(field, nulMsg)
+		return false
 	}
+	return true
 }
 
 // Required reports a missing nested message.
@@ -61,8 +63,7 @@ func (p *Problems) Required(field string, present bool) {
 
 // Email checks the syntax of an e-mail address (required when min is 1).
 func (p *Problems) Email(field, v string, required bool) {
-	if strings.IndexByte(v, 0) >= 0 {
-		p.add(field, nulMsg)
+	if !p.NoNUL(field, v) {
 		return
 	}
 	if v == "" {

@@ -13,13 +13,8 @@ import (
 // with a host, or a custom scheme for native apps.
 func (d *DataOIDCApplication) Validate(path string) error {
 	p := NewProblems(path)
-	p.Len("appId", d.AppID, 1, 200)
 	a := &d.App
-	p.Len("app.projectId", a.ProjectID, 1, 200)
-	p.Len("app.name", a.Name, 1, 200)
-	if a.Name != "" && strings.TrimSpace(a.Name) == "" {
-		p.add("app.name", "is blank")
-	}
+	p.app(d.AppID, a.ProjectID, a.Name)
 	native := a.AppType == OIDCAppTypeNative
 	for i, u := range a.RedirectURIs {
 		p.redirectURI(fmt.Sprintf("app.redirectUris[%d]", i), u, native)
@@ -113,8 +108,7 @@ func (p *Problems) httpURI(field, v string) {
 
 // absoluteURI parses v as an absolute URI, reporting why it is not one.
 func (p *Problems) absoluteURI(field, v string) (*url.URL, bool) {
-	if strings.IndexByte(v, 0) >= 0 {
-		p.add(field, nulMsg)
+	if !p.NoNUL(field, v) {
 		return nil, false
 	}
 	if v == "" {
@@ -132,8 +126,7 @@ func (p *Problems) absoluteURI(field, v string) (*url.URL, bool) {
 // origin checks an origin: scheme and host, without path, query or
 // fragment (ZITADEL's http.IsOrigin).
 func (p *Problems) origin(field, v string) {
-	if strings.IndexByte(v, 0) >= 0 {
-		p.add(field, nulMsg)
+	if !p.NoNUL(field, v) {
 		return
 	}
 	u, err := url.Parse(v)
@@ -146,13 +139,19 @@ func (p *Problems) origin(field, v string) {
 // Validate checks an API application.
 func (d *DataAPIApplication) Validate(path string) error {
 	p := NewProblems(path)
-	p.Len("appId", d.AppID, 1, 200)
-	p.Len("app.projectId", d.App.ProjectID, 1, 200)
-	p.Len("app.name", d.App.Name, 1, 200)
-	if d.App.Name != "" && strings.TrimSpace(d.App.Name) == "" {
+	p.app(d.AppID, d.App.ProjectID, d.App.Name)
+	return p.Err()
+}
+
+// app checks what OIDC and API applications share: the app id, the project
+// id and a name that is not blank.
+func (p *Problems) app(appID, projectID, name string) {
+	p.Len("appId", appID, 1, 200)
+	p.Len("app.projectId", projectID, 1, 200)
+	p.Len("app.name", name, 1, 200)
+	if name != "" && strings.TrimSpace(name) == "" {
 		p.add("app.name", "is blank")
 	}
-	return p.Err()
 }
 
 // Validate checks an app key: its ids, the key type (KEY_TYPE_JSON) and that
@@ -168,9 +167,7 @@ func (k *DataAppKey) Validate(path string) error {
 	if k.Type != KeyTypeJSON {
 		p.add("type", fmt.Sprintf("must be %s, not %s", KeyTypeJSON, k.Type))
 	}
-	if msg := publicKeyProblem(k.PublicKey); msg != "" {
-		p.add("publicKey", msg)
-	}
+	p.publicKey("publicKey", k.PublicKey)
 	return p.Err()
 }
 

@@ -60,26 +60,24 @@ func (k *DataMachineKey) Validate(path string) error {
 	p := NewProblems(path)
 	p.Len("keyId", k.KeyID, 1, 200)
 	p.Len("userId", k.UserID, 1, 200)
-	if msg := publicKeyProblem(k.PublicKey); msg != "" {
-		p.add("publicKey", msg)
-	}
+	p.publicKey("publicKey", k.PublicKey)
 	return p.Err()
 }
 
-// publicKeyProblem says what is wrong with a PEM-encoded public key, ""
-// when nothing is.
-func publicKeyProblem(b []byte) string {
+// publicKey checks that b holds a PEM-encoded PKIX public key.
+func (p *Problems) publicKey(field string, b []byte) {
 	if len(b) == 0 {
-		return "is required"
+		p.add(field, "is required")
+		return
 	}
 	block, _ := pem.Decode(b)
 	if block == nil {
-		return "is not PEM-encoded (want base64 of \"-----BEGIN PUBLIC KEY-----...\")"
+		p.add(field, "is not PEM-encoded (want base64 of \"-----BEGIN PUBLIC KEY-----...\")")
+		return
 	}
 	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
-		return "is not a PKIX public key: " + err.Error()
+		p.add(field, "is not a PKIX public key: "+err.Error())
 	}
-	return ""
 }
 
 // Validate checks a user's link to an IdP.

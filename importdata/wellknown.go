@@ -20,21 +20,33 @@ import (
 // Durations beyond what time.Duration holds (about 292 years) are refused.
 type Duration time.Duration
 
-// UnmarshalJSONFrom reads a Duration; null is zero.
-func (d *Duration) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+// readString reads a string or null (null is true); another token is an
+// error that says it expected want, e.g. "a base64 string".
+func readString(dec *jsontext.Decoder, want string) (s string, null bool, err error) {
 	tok, err := dec.ReadToken()
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	switch tok.Kind() {
 	case 'n':
+		return "", true, nil
+	case '"':
+		return tok.String(), false, nil
+	}
+	return "", false, fmt.Errorf("expected %s, got %s", want, kindName(tok.Kind()))
+}
+
+// UnmarshalJSONFrom reads a Duration; null is zero.
+func (d *Duration) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	s, null, err := readString(dec, `a duration such as "1.5s"`)
+	if err != nil {
+		return err
+	}
+	if null {
 		*d = 0
 		return nil
-	case '"':
-	default:
-		return fmt.Errorf(`expected a duration such as "1.5s", got %s`, kindName(tok.Kind()))
 	}
-	v, err := parseDuration(tok.String())
+	v, err := parseDuration(s)
 	if err != nil {
 		return err
 	}
@@ -110,21 +122,17 @@ type Timestamp struct{ time.Time }
 
 // UnmarshalJSONFrom reads a Timestamp; null is the zero Timestamp.
 func (t *Timestamp) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
+	s, null, err := readString(dec, `a timestamp such as "2030-01-01T00:00:00Z"`)
 	if err != nil {
 		return err
 	}
-	switch tok.Kind() {
-	case 'n':
+	if null {
 		*t = Timestamp{}
 		return nil
-	case '"':
-	default:
-		return fmt.Errorf(`expected a timestamp such as "2030-01-01T00:00:00Z", got %s`, kindName(tok.Kind()))
 	}
-	v, err := time.Parse(time.RFC3339Nano, tok.String())
+	v, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil || v.UTC().Year() < 1 || v.UTC().Year() > 9999 {
-		return fmt.Errorf(`invalid timestamp %q (want RFC 3339, e.g. "2030-01-01T00:00:00Z")`, tok.String())
+		return fmt.Errorf(`invalid timestamp %q (want RFC 3339, e.g. "2030-01-01T00:00:00Z")`, s)
 	}
 	*t = Timestamp{v.UTC()}
 	return nil
@@ -141,19 +149,15 @@ type Bytes []byte
 
 // UnmarshalJSONFrom reads Bytes; null is nil.
 func (b *Bytes) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
+	s, null, err := readString(dec, "a base64 string")
 	if err != nil {
 		return err
 	}
-	switch tok.Kind() {
-	case 'n':
+	if null {
 		*b = nil
 		return nil
-	case '"':
-	default:
-		return fmt.Errorf("expected a base64 string, got %s", kindName(tok.Kind()))
 	}
-	s := strings.TrimRight(tok.String(), "=")
+	s = strings.TrimRight(s, "=")
 	enc := base64.RawStdEncoding
 	if strings.ContainsAny(s, "-_") {
 		enc = base64.RawURLEncoding

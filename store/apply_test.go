@@ -279,7 +279,7 @@ func TestApplyUnit_UnsupportedMembers(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	user := `"profile": {"firstName": "A", "lastName": "A"}, "email": {"email": "%s@x.example"}`
-	r := kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "domain_policy": {"userLoginMustBeDomain": true},
 	 "labelPolicy": {},
@@ -344,11 +344,21 @@ func TestSteps_UnsupportedMembersHaveNoStep(t *testing.T) {
 	}
 }
 
+// lockUnitRows locks the rows of a job's units without waiting, in a
+// transaction of its own: it fails while a unit's transaction is open, as
+// the unit's row is the first that transaction locks.
+func lockUnitRows(ctx context.Context, s *Store, jobID string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT 1 FROM job_units WHERE job_id = $1 FOR UPDATE NOWAIT`, jobID)
+		return err
+	})
+}
+
 func TestApplyUnit_HashesOutsideTransaction(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	ctx := context.Background()
-	kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
+	kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
 		"humanUsers": [{"userId": "h9", "user": {"userName": "old", "profile": {"firstName": "O", "lastName": "O"},
 			"email": {"email": "o@x.example"}, "hashedPassword": {"value": "`+bcryptOfPassword+`"}}}]}]}`)
 	split, orgs := kindsDecode(t, `{"orgs": [{"orgId": "o1",
@@ -362,12 +372,7 @@ func TestApplyUnit_HashesOutsideTransaction(t *testing.T) {
 	var hashed []string
 	opts := kindsOpts
 	opts.hash = func(pw []byte, cost int) ([]byte, error) {
-		// The unit's row is the first its transaction locks.
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `SELECT 1 FROM job_units WHERE job_id = $1 FOR UPDATE NOWAIT`, r.job.ID)
-			return err
-		})
-		if err != nil {
+		if err := lockUnitRows(ctx, s, r.job.ID); err != nil {
 			t.Errorf("hashing %q while the unit's transaction holds its row: %v", pw, err)
 		}
 		mu.Lock()

@@ -34,8 +34,7 @@ func applyActions(ctx context.Context, a *applier, step *Step, org *importdata.D
 	if len(ids) == 0 {
 		return o.flush()
 	}
-	idTaken, err := a.set(ctx, "look up actions", `SELECT id FROM actions WHERE instance_id = $1 AND id = ANY($2)`,
-		a.job.InstanceID, ids)
+	idTaken, err := a.existingIDs(ctx, "look up actions", "actions", ids)
 	if err != nil {
 		return err
 	}
@@ -73,30 +72,9 @@ func applyActions(ctx context.Context, a *applier, step *Step, org *importdata.D
 	if err != nil {
 		return err
 	}
-	inserted := firstColumn(rows)
-	var lost []string
-	for _, i := range idx {
-		if id := items[i].V.ActionID; !inserted[id] {
-			lost = append(lost, id)
-		}
-	}
-	exists := map[tuple]bool{}
-	if len(lost) > 0 {
-		if exists, err = a.set(ctx, "look up actions", `SELECT id FROM actions WHERE instance_id = $1 AND id = ANY($2)`,
-			a.job.InstanceID, lost); err != nil {
-			return err
-		}
-	}
-	for _, i := range idx {
-		d := items[i].V
-		switch {
-		case inserted[d.ActionID]:
-			o.ok(i, d.ActionID)
-		case exists[tuple{d.ActionID}]:
-			o.exists(i, actionExists) // created by a parallel unit meanwhile
-		default:
-			o.fail(i, actionNameTaken(d.Action.Name, a.orgID))
-		}
+	if err := a.settleNamed(ctx, o, "look up actions", "actions", idx, aid, firstColumn(rows), actionExists,
+		func(j int) string { return actionNameTaken(name[j], a.orgID) }); err != nil {
+		return err
 	}
 	return o.flush()
 }

@@ -11,56 +11,32 @@ import (
 // BASIC method; neither is returned.
 func init() {
 	register(&Step{Name: "api_apps", Type: "api_app", Fields: []string{"apiApps"}, Stage: StagePass1, Order: 20,
-		Success: "apiAppIds", Chunkable: true, prepare: prepareAPIApps, apply: applyAPIApps})
+		Success: "apiAppIds", Chunkable: true, prepare: apiApps.prepare, apply: apiApps.apply})
 }
 
-var apiAppErrors = appErrors{
-	exists:          "ID=PROJECT-mabu12 Message=Errors.Project.App.AlreadyExisting",
-	projectNotFound: "ID=PROJECT-9fnsa Message=Errors.Project.NotFound",
+var apiApps = appStep[importdata.DataAPIApplication, *importdata.DataAPIApplication]{
+	member:    "apiApps",
+	invalidID: "PROJECT-Bff2g",
+	errs: appErrors{
+		exists:          "ID=PROJECT-mabu12 Message=Errors.Project.App.AlreadyExisting",
+		projectNotFound: "ID=PROJECT-9fnsa Message=Errors.Project.NotFound",
+	},
+	items: func(org *importdata.DataOrg) importdata.Items[importdata.DataAPIApplication] { return org.APIApps },
+	app: func(v *importdata.DataAPIApplication) (string, string, string) {
+		return v.AppID, v.App.ProjectID, v.App.Name
+	},
+	needsSecret: func(v *importdata.DataAPIApplication) bool {
+		return v.App.AuthMethodType == importdata.APIAuthMethodTypeBasic
+	},
+	insert: insertAPIApps,
 }
 
-// checkAPIApps records in o the apps that break their rules and returns the
-// others.
-func checkAPIApps(o *outcomes, items importdata.Items[importdata.DataAPIApplication]) []newApp {
-	var apps []newApp
-	for i, it := range items {
-		ap := it.V
-		o.setID(i, ap.AppID)
-		if o.check(i, "apiApps", it.Err, &ap, "PROJECT-Bff2g", "Errors.Project.App.Invalid") {
-			apps = append(apps, newApp{i: i, id: ap.AppID, project: ap.App.ProjectID, name: ap.App.Name})
-		}
-	}
-	return apps
-}
-
-// prepareAPIApps hashes the client secrets of the valid new BASIC apps
-// before the unit's transaction opens.
-func prepareAPIApps(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
-	items := org.APIApps
-	return a.prepareSecrets(ctx, step, checkAPIApps(newOutcomes(a, step, len(items)), items),
-		func(i int) bool { return items[i].V.App.AuthMethodType == importdata.APIAuthMethodTypeBasic })
-}
-
-func applyAPIApps(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
-	items := org.APIApps
-	o := newOutcomes(a, step, len(items))
-	apps, err := a.claimApps(ctx, o, checkAPIApps(o, items), apiAppErrors)
-	if err != nil {
-		return err
-	}
-	if len(apps) == 0 {
-		return o.flush()
-	}
-	n := len(apps)
-	id, project, name, clientID, secret, auth := column(n), column(n), column(n), column(n), column(n), column(n)
+// insertAPIApps inserts the claimed API apps and returns the ids it inserted.
+func insertAPIApps(ctx context.Context, a *applier, items importdata.Items[importdata.DataAPIApplication], apps []newApp,
+	c appColumns) (map[string]bool, error) {
+	auth := column(len(apps))
 	for j, ap := range apps {
-		d := &items[ap.i].V.App
-		id[j], project[j], name[j], clientID[j], auth[j] = ap.id, d.ProjectID, d.Name, newClientID(), d.AuthMethodType.String()
-		if d.AuthMethodType == importdata.APIAuthMethodTypeBasic {
-			if secret[j], err = a.secretHash(ctx, step, ap.i); err != nil {
-				return err
-			}
-		}
+		auth[j] = items[ap.i].V.App.AuthMethodType.String()
 	}
 	rows, err := a.textRows(ctx, "insert api apps", `INSERT INTO apps (instance_id, org_id, kind, id, project_id, name,
 			client_id, client_secret_hash, auth_method_type)
@@ -68,12 +44,9 @@ func applyAPIApps(ctx context.Context, a *applier, step *Step, org *importdata.D
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
 			AS t(id, project_id, name, client_id, secret, auth)
 		ON CONFLICT DO NOTHING RETURNING id`,
-		a.job.InstanceID, a.orgID, id, project, name, clientID, secret, auth)
+		a.job.InstanceID, a.orgID, c.id, c.project, c.name, c.clientID, c.secret, auth)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.settleApps(ctx, o, apps, firstColumn(rows), apiAppErrors); err != nil {
-		return err
-	}
-	return o.flush()
+	return firstColumn(rows), nil
 }

@@ -6,10 +6,96 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+
+	"github.com/zimport/zimport/importdata"
 )
 
-// This file holds what OIDC and API applications share: their checks
-// against the directory, generated client ids and secrets.
+// This file holds what OIDC and API applications share: their steps' path
+// from the decoded items to the insert, their checks against the directory,
+// generated client ids and secrets.
+
+// appStep is what differs between the steps of OIDC and API applications
+// (T, e.g. importdata.DataOIDCApplication); its prepare and apply are the
+// Step's.
+type appStep[T any, P interface {
+	*T
+	Validate(string) error
+}] struct {
+	member    string // the DataOrg member, e.g. "oidcApps"
+	invalidID string // ZITADEL's error id of an app that breaks its rules
+	errs      appErrors
+	items     func(org *importdata.DataOrg) importdata.Items[T]
+	// app returns an item's id and its app's project and name.
+	app func(v *T) (id, project, name string)
+	// needsSecret tells whether an app's method needs a client secret.
+	needsSecret func(v *T) bool
+	// insert inserts apps, given their generated columns, and returns the
+	// ids it inserted.
+	insert func(ctx context.Context, a *applier, items importdata.Items[T], apps []newApp, c appColumns) (map[string]bool, error)
+}
+
+// appColumns are the columns of the claimed apps that both kinds insert, by
+// position in the list of apps; secret is a client secret's hash or empty.
+type appColumns struct {
+	id, project, name, clientID, secret []string
+}
+
+// check records in o the apps that break their rules and returns the
+// others.
+func (s appStep[T, P]) check(o *outcomes, items importdata.Items[T]) []newApp {
+	var apps []newApp
+	for i, it := range items {
+		v := it.V
+		id, project, name := s.app(&v)
+		o.setID(i, id)
+		if o.check(i, s.member, it.Err, P(&v), s.invalidID, "Errors.Project.App.Invalid") {
+			apps = append(apps, newApp{i: i, id: id, project: project, name: name})
+		}
+	}
+	return apps
+}
+
+// prepare hashes the client secrets of the valid new apps whose method
+// needs one before the unit's transaction opens.
+func (s appStep[T, P]) prepare(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	items := s.items(org)
+	return a.prepareSecrets(ctx, step, s.check(newOutcomes(a, step, len(items)), items),
+		func(i int) bool { return s.needsSecret(&items[i].V) })
+}
+
+// apply inserts the org's apps that pass their checks, each with a new
+// client id and, when its method needs one, a client secret.
+func (s appStep[T, P]) apply(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	items := s.items(org)
+	o := newOutcomes(a, step, len(items))
+	apps, err := a.claimApps(ctx, o, s.check(o, items), s.errs)
+	if err != nil {
+		return err
+	}
+	if len(apps) == 0 {
+		return o.flush()
+	}
+	n := len(apps)
+	c := appColumns{id: column(n), project: column(n), name: column(n), clientID: column(n), secret: column(n)}
+	idx := make([]int, n)
+	for j, ap := range apps {
+		idx[j], c.id[j], c.project[j], c.name[j], c.clientID[j] = ap.i, ap.id, ap.project, ap.name, newClientID()
+		if s.needsSecret(&items[ap.i].V) {
+			if c.secret[j], err = a.secretHash(ctx, step, ap.i); err != nil {
+				return err
+			}
+		}
+	}
+	inserted, err := s.insert(ctx, a, items, apps, c)
+	if err != nil {
+		return err
+	}
+	if err := a.settleNamed(ctx, o, "look up apps", "apps", idx, c.id, inserted, s.errs.exists,
+		func(j int) string { return appNameTaken(apps[j].name, apps[j].project) }); err != nil {
+		return err
+	}
+	return o.flush()
+}
 
 // newApp is an application that passed its field checks.
 type newApp struct {
@@ -45,7 +131,7 @@ func (a *applier) claimApps(ctx context.Context, o *outcomes, apps []newApp, err
 	if err != nil {
 		return nil, err
 	}
-	idTaken, err := a.set(ctx, "look up apps", `SELECT id FROM apps WHERE instance_id = $1 AND id = ANY($2)`, a.job.InstanceID, ids)
+	idTaken, err := a.existingIDs(ctx, "look up apps", "apps", ids)
 	if err != nil {
 		return nil, err
 	}
@@ -71,37 +157,6 @@ func (a *applier) claimApps(ctx context.Context, o *outcomes, apps []newApp, err
 		}
 	}
 	return out, nil
-}
-
-// settleApps records the outcome of the apps an insert was given: those it
-// returned succeeded; another was created meanwhile by a parallel unit (its
-// id exists now) or lost its name to one.
-func (a *applier) settleApps(ctx context.Context, o *outcomes, apps []newApp, inserted map[string]bool, errs appErrors) error {
-	var lost []string
-	for _, ap := range apps {
-		if !inserted[ap.id] {
-			lost = append(lost, ap.id)
-		}
-	}
-	exists := map[tuple]bool{}
-	if len(lost) > 0 {
-		var err error
-		if exists, err = a.set(ctx, "look up apps", `SELECT id FROM apps WHERE instance_id = $1 AND id = ANY($2)`,
-			a.job.InstanceID, lost); err != nil {
-			return err
-		}
-	}
-	for _, ap := range apps {
-		switch {
-		case inserted[ap.id]:
-			o.ok(ap.i, ap.id)
-		case exists[tuple{ap.id}]:
-			o.exists(ap.i, errs.exists)
-		default:
-			o.fail(ap.i, appNameTaken(ap.name, ap.project))
-		}
-	}
-	return nil
 }
 
 // clientIDLimit bounds generated client ids: 18 digits, as ZITADEL's
@@ -142,7 +197,7 @@ func (a *applier) prepareSecrets(ctx context.Context, step *Step, apps []newApp,
 	if len(ids) == 0 {
 		return nil
 	}
-	taken, err := a.set(ctx, "look up apps", `SELECT id FROM apps WHERE instance_id = $1 AND id = ANY($2)`, a.job.InstanceID, ids)
+	taken, err := a.existingIDs(ctx, "look up apps", "apps", ids)
 	if err != nil {
 		return err
 	}

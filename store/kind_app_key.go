@@ -40,8 +40,7 @@ func applyAppKeys(ctx context.Context, a *applier, step *Step, org *importdata.D
 	if len(ids) == 0 {
 		return o.flush()
 	}
-	taken, err := a.set(ctx, "look up app keys", `SELECT id FROM app_keys WHERE instance_id = $1 AND id = ANY($2)`,
-		a.job.InstanceID, ids)
+	taken, err := a.existingIDs(ctx, "look up app keys", "app_keys", ids)
 	if err != nil {
 		return err
 	}

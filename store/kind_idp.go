@@ -14,9 +14,9 @@ import (
 // OIDC client secret is stored sealed and never reported.
 func init() {
 	register(&Step{Name: "oidc_idps", Type: "oidc_idp", Fields: []string{"oidcIdps"}, Stage: StagePass1, Order: 6,
-		Success: "oidcIpds", Chunkable: true, apply: applyOIDCIDPs}) // sic: ZITADEL's spelling
+		Success: "oidcIpds", Chunkable: true, apply: oidcIDPs.apply}) // sic: ZITADEL's spelling
 	register(&Step{Name: "jwt_idps", Type: "jwt_idp", Fields: []string{"jwtIdps"}, Stage: StagePass1, Order: 7,
-		Success: "jwtIdps", Chunkable: true, apply: applyJWTIDPs})
+		Success: "jwtIdps", Chunkable: true, apply: jwtIDPs.apply})
 }
 
 const idpExists = "ID=Org-1J8fs Message=Errors.Org.IDPConfig.AlreadyExisting"
@@ -30,15 +30,31 @@ type newIDP struct {
 	id, name string
 }
 
-func applyOIDCIDPs(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
-	items := org.OIDCIDPs
+// idpStep is what differs between the steps of OIDC and JWT IdPs (T, e.g.
+// importdata.DataOIDCIDP); its apply is the Step's.
+type idpStep[T any, P interface {
+	*T
+	Validate(string) error
+}] struct {
+	member string // the DataOrg member, e.g. "oidcIdps"
+	items  func(org *importdata.DataOrg) importdata.Items[T]
+	// idp returns an item's id and its IdP's name.
+	idp func(v *T) (id, name string)
+	// insert inserts idps and returns the ids it inserted.
+	insert func(ctx context.Context, a *applier, items importdata.Items[T], idps []newIDP) (map[string]bool, error)
+}
+
+// apply inserts the org's IdPs that pass their checks.
+func (s idpStep[T, P]) apply(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	items := s.items(org)
 	o := newOutcomes(a, step, len(items))
 	var idps []newIDP
 	for i, it := range items {
-		d := it.V
-		o.setID(i, d.IDPID)
-		if o.check(i, "oidcIdps", it.Err, &d, "IDP-s8nn3", "Errors.IDPConfig.Invalid") {
-			idps = append(idps, newIDP{i: i, id: d.IDPID, name: d.IDP.Name})
+		v := it.V
+		id, name := s.idp(&v)
+		o.setID(i, id)
+		if o.check(i, s.member, it.Err, P(&v), "IDP-s8nn3", "Errors.IDPConfig.Invalid") {
+			idps = append(idps, newIDP{i: i, id: id, name: name})
 		}
 	}
 	idps, err := a.claimIDPs(ctx, o, idps)
@@ -48,8 +64,40 @@ func applyOIDCIDPs(ctx context.Context, a *applier, step *Step, org *importdata.
 	if len(idps) == 0 {
 		return o.flush()
 	}
+	inserted, err := s.insert(ctx, a, items, idps)
+	if err != nil {
+		return err
+	}
+	idx, ids := make([]int, len(idps)), make([]string, len(idps))
+	for j, nd := range idps {
+		idx[j], ids[j] = nd.i, nd.id
+	}
+	if err := a.settleNamed(ctx, o, "look up IdPs", "idps", idx, ids, inserted, idpExists,
+		func(j int) string { return idpNameTaken(idps[j].name, a.orgID) }); err != nil {
+		return err
+	}
+	return o.flush()
+}
+
+var oidcIDPs = idpStep[importdata.DataOIDCIDP, *importdata.DataOIDCIDP]{
+	member: "oidcIdps",
+	items:  func(org *importdata.DataOrg) importdata.Items[importdata.DataOIDCIDP] { return org.OIDCIDPs },
+	idp:    func(v *importdata.DataOIDCIDP) (string, string) { return v.IDPID, v.IDP.Name },
+	insert: insertOIDCIDPs,
+}
+
+var jwtIDPs = idpStep[importdata.DataJWTIDP, *importdata.DataJWTIDP]{
+	member: "jwtIdps",
+	items:  func(org *importdata.DataOrg) importdata.Items[importdata.DataJWTIDP] { return org.JWTIDPs },
+	idp:    func(v *importdata.DataJWTIDP) (string, string) { return v.IDPID, v.IDP.Name },
+	insert: insertJWTIDPs,
+}
+
+// insertOIDCIDPs inserts the claimed OIDC IdPs, their client secrets sealed,
+// and returns the ids it inserted.
+func insertOIDCIDPs(ctx context.Context, a *applier, items importdata.Items[importdata.DataOIDCIDP], idps []newIDP) (map[string]bool, error) {
 	if a.opts.Seal == nil {
-		return errNoSeal
+		return nil, errNoSeal
 	}
 	n := len(idps)
 	ids, names, styling, issuer, clientID, scopes, displayMapping, userMapping := column(n), column(n), column(n), column(n), column(n), column(n), column(n), column(n)
@@ -70,32 +118,14 @@ func applyOIDCIDPs(ctx context.Context, a *applier, step *Step, org *importdata.
 		ON CONFLICT DO NOTHING RETURNING id`,
 		a.job.InstanceID, a.orgID, ids, names, styling, autoRegister, issuer, clientID, secret, scopes, displayMapping, userMapping)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.settleIDPs(ctx, o, idps, firstColumn(rows)); err != nil {
-		return err
-	}
-	return o.flush()
+	return firstColumn(rows), nil
 }
 
-func applyJWTIDPs(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
-	items := org.JWTIDPs
-	o := newOutcomes(a, step, len(items))
-	var idps []newIDP
-	for i, it := range items {
-		d := it.V
-		o.setID(i, d.IDPID)
-		if o.check(i, "jwtIdps", it.Err, &d, "IDP-s8nn3", "Errors.IDPConfig.Invalid") {
-			idps = append(idps, newIDP{i: i, id: d.IDPID, name: d.IDP.Name})
-		}
-	}
-	idps, err := a.claimIDPs(ctx, o, idps)
-	if err != nil {
-		return err
-	}
-	if len(idps) == 0 {
-		return o.flush()
-	}
+// insertJWTIDPs inserts the claimed JWT IdPs and returns the ids it
+// inserted.
+func insertJWTIDPs(ctx context.Context, a *applier, items importdata.Items[importdata.DataJWTIDP], idps []newIDP) (map[string]bool, error) {
 	n := len(idps)
 	ids, names, styling, issuer, endpoint, keys, header := column(n), column(n), column(n), column(n), column(n), column(n), column(n)
 	autoRegister := make([]bool, n)
@@ -111,12 +141,9 @@ func applyJWTIDPs(ctx context.Context, a *applier, step *Step, org *importdata.D
 		ON CONFLICT DO NOTHING RETURNING id`,
 		a.job.InstanceID, a.orgID, ids, names, styling, autoRegister, issuer, endpoint, keys, header)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.settleIDPs(ctx, o, idps, firstColumn(rows)); err != nil {
-		return err
-	}
-	return o.flush()
+	return firstColumn(rows), nil
 }
 
 // idpNameTaken is the error of an IdP whose name another IdP of the org has.
@@ -136,8 +163,7 @@ func (a *applier) claimIDPs(ctx context.Context, o *outcomes, idps []newIDP) ([]
 	for j, nd := range idps {
 		ids[j], names[j] = nd.id, nd.name
 	}
-	existing, err := a.set(ctx, "look up IdPs", `SELECT id FROM idps WHERE instance_id = $1 AND id = ANY($2)`,
-		a.job.InstanceID, ids)
+	existing, err := a.existingIDs(ctx, "look up IdPs", "idps", ids)
 	if err != nil {
 		return nil, err
 	}
@@ -159,37 +185,6 @@ func (a *applier) claimIDPs(ctx context.Context, o *outcomes, idps []newIDP) ([]
 		}
 	}
 	return out, nil
-}
-
-// settleIDPs records the outcome of the IdPs an insert was given: those it
-// returned succeeded; another was created meanwhile by a parallel unit (its
-// id exists now) or lost its name to one.
-func (a *applier) settleIDPs(ctx context.Context, o *outcomes, idps []newIDP, inserted map[string]bool) error {
-	var lost []string
-	for _, nd := range idps {
-		if !inserted[nd.id] {
-			lost = append(lost, nd.id)
-		}
-	}
-	existing := map[tuple]bool{}
-	if len(lost) > 0 {
-		var err error
-		if existing, err = a.set(ctx, "look up IdPs", `SELECT id FROM idps WHERE instance_id = $1 AND id = ANY($2)`,
-			a.job.InstanceID, lost); err != nil {
-			return err
-		}
-	}
-	for _, nd := range idps {
-		switch {
-		case inserted[nd.id]:
-			o.ok(nd.i, nd.id)
-		case existing[tuple{nd.id}]:
-			o.exists(nd.i, idpExists)
-		default:
-			o.fail(nd.i, idpNameTaken(nd.name, a.orgID))
-		}
-	}
-	return nil
 }
 
 // jsonArray encodes a list as it is, repeats and order kept, for an unnest

@@ -54,8 +54,7 @@ func applyMachineKeys(ctx context.Context, a *applier, step *Step, org *importda
 	for _, r := range rows {
 		found[r[0]] = user{r[1], r[2]}
 	}
-	existing, err := a.set(ctx, "look up machine keys", `SELECT id FROM machine_keys WHERE instance_id = $1 AND id = ANY($2)`,
-		a.job.InstanceID, ids)
+	existing, err := a.existingIDs(ctx, "look up machine keys", "machine_keys", ids)
 	if err != nil {
 		return err
 	}

@@ -29,44 +29,30 @@ type messageType struct {
 	field string // DataOrg member
 	typ   string // error type
 	name  string // ZITADEL's message text type, stored
+	// items returns the elements of the member in org.
+	items func(org *importdata.DataOrg) []messageItem
 }
 
 var messageTypes = []messageType{
-	{"initMessages", "init_message", "InitCode"},
-	{"passwordResetMessages", "password_reset_message", "PasswordReset"},
-	{"verifyEmailMessages", "verify_email_message", "VerifyEmail"},
-	{"verifyPhoneMessages", "verify_phone_message", "VerifyPhone"},
-	{"domainClaimedMessages", "domain_claimed_message", "DomainClaimed"},
-	{"passwordlessRegistrationMessages", "passwordless_registration_message", "PasswordlessRegistration"},
-	{"inviteUserMessages", "invite_user_messages", "InviteUser"},
+	{"initMessages", "init_message", "InitCode",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.InitMessages) }},
+	{"passwordResetMessages", "password_reset_message", "PasswordReset",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.PasswordResetMessages) }},
+	{"verifyEmailMessages", "verify_email_message", "VerifyEmail",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.VerifyEmailMessages) }},
+	{"verifyPhoneMessages", "verify_phone_message", "VerifyPhone",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.VerifyPhoneMessages) }},
+	{"domainClaimedMessages", "domain_claimed_message", "DomainClaimed",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.DomainClaimedMessages) }},
+	{"passwordlessRegistrationMessages", "passwordless_registration_message", "PasswordlessRegistration",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.PasswordlessRegistrationMessages) }},
+	{"inviteUserMessages", "invite_user_messages", "InviteUser",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.InviteUserMessages) }},
 	// Not in ZITADEL's catalogue, which never imports them.
-	{"verifySmsOtpMessages", "verify_sms_otp_message", "VerifySMSOTP"},
-	{"verifyEmailOtpMessages", "verify_email_otp_message", "VerifyEmailOTP"},
-}
-
-// items returns the elements of the member in org.
-func (m *messageType) items(org *importdata.DataOrg) []messageItem {
-	switch m.field {
-	case "initMessages":
-		return messageItems(org.InitMessages)
-	case "passwordResetMessages":
-		return messageItems(org.PasswordResetMessages)
-	case "verifyEmailMessages":
-		return messageItems(org.VerifyEmailMessages)
-	case "verifyPhoneMessages":
-		return messageItems(org.VerifyPhoneMessages)
-	case "domainClaimedMessages":
-		return messageItems(org.DomainClaimedMessages)
-	case "passwordlessRegistrationMessages":
-		return messageItems(org.PasswordlessRegistrationMessages)
-	case "inviteUserMessages":
-		return messageItems(org.InviteUserMessages)
-	case "verifySmsOtpMessages":
-		return messageItems(org.VerifySMSOTPMessages)
-	case "verifyEmailOtpMessages":
-		return messageItems(org.VerifyEmailOTPMessages)
-	}
-	panic("store: no message texts member " + m.field)
+	{"verifySmsOtpMessages", "verify_sms_otp_message", "VerifySMSOTP",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.VerifySMSOTPMessages) }},
+	{"verifyEmailOtpMessages", "verify_email_otp_message", "VerifyEmailOTP",
+		func(org *importdata.DataOrg) []messageItem { return messageItems(org.VerifyEmailOTPMessages) }},
 }
 
 // messageItem is an element of a member of message texts.

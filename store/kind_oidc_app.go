@@ -13,60 +13,35 @@ import (
 // imported). Every field of the request is stored as given.
 func init() {
 	register(&Step{Name: "oidc_apps", Type: "oidc_app", Fields: []string{"oidcApps"}, Stage: StagePass1, Order: 19,
-		Success: "oidcAppIds", Chunkable: true, prepare: prepareOIDCApps, apply: applyOIDCApps})
+		Success: "oidcAppIds", Chunkable: true, prepare: oidcApps.prepare, apply: oidcApps.apply})
 }
 
-var oidcAppErrors = appErrors{
-	exists:          "ID=PROJECT-lxowmp Message=Errors.Project.App.AlreadyExisting",
-	projectNotFound: "ID=PROJECT-3m9s2 Message=Errors.Project.NotFound",
+var oidcApps = appStep[importdata.DataOIDCApplication, *importdata.DataOIDCApplication]{
+	member:    "oidcApps",
+	invalidID: "PROJECT-1n8df",
+	errs: appErrors{
+		exists:          "ID=PROJECT-lxowmp Message=Errors.Project.App.AlreadyExisting",
+		projectNotFound: "ID=PROJECT-3m9s2 Message=Errors.Project.NotFound",
+	},
+	items: func(org *importdata.DataOrg) importdata.Items[importdata.DataOIDCApplication] { return org.OIDCApps },
+	app: func(v *importdata.DataOIDCApplication) (string, string, string) {
+		return v.AppID, v.App.ProjectID, v.App.Name
+	},
+	needsSecret: func(v *importdata.DataOIDCApplication) bool { return v.App.AuthMethodType.NeedsSecret() },
+	insert:      insertOIDCApps,
 }
 
-// checkOIDCApps records in o the apps that break their rules and returns
-// the others.
-func checkOIDCApps(o *outcomes, items importdata.Items[importdata.DataOIDCApplication]) []newApp {
-	var apps []newApp
-	for i, it := range items {
-		ap := it.V
-		o.setID(i, ap.AppID)
-		if o.check(i, "oidcApps", it.Err, &ap, "PROJECT-1n8df", "Errors.Project.App.Invalid") {
-			apps = append(apps, newApp{i: i, id: ap.AppID, project: ap.App.ProjectID, name: ap.App.Name})
-		}
-	}
-	return apps
-}
-
-// prepareOIDCApps hashes the client secrets of the valid new apps whose
-// method needs one before the unit's transaction opens.
-func prepareOIDCApps(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
-	items := org.OIDCApps
-	return a.prepareSecrets(ctx, step, checkOIDCApps(newOutcomes(a, step, len(items)), items),
-		func(i int) bool { return items[i].V.App.AuthMethodType.NeedsSecret() })
-}
-
-func applyOIDCApps(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
-	items := org.OIDCApps
-	o := newOutcomes(a, step, len(items))
-	apps, err := a.claimApps(ctx, o, checkOIDCApps(o, items), oidcAppErrors)
-	if err != nil {
-		return err
-	}
-	if len(apps) == 0 {
-		return o.flush()
-	}
+// insertOIDCApps inserts the claimed OIDC apps, every field of the request
+// as given, and returns the ids it inserted.
+func insertOIDCApps(ctx context.Context, a *applier, items importdata.Items[importdata.DataOIDCApplication], apps []newApp,
+	c appColumns) (map[string]bool, error) {
 	n := len(apps)
-	id, project, name, clientID, secret, auth := column(n), column(n), column(n), column(n), column(n), column(n)
-	redirect, responses, grants, appType, postLogout, version := column(n), column(n), column(n), column(n), column(n), column(n)
-	tokenType, skew, origins, backChannel, loginVersion := column(n), column(n), column(n), column(n), column(n)
+	auth, redirect, responses, grants, appType, postLogout := column(n), column(n), column(n), column(n), column(n), column(n)
+	version, tokenType, skew, origins, backChannel, loginVersion := column(n), column(n), column(n), column(n), column(n), column(n)
 	loginBaseURI := make([]*string, n)
 	dev, accessRoles, idRoles, idUserinfo, skipSuccess := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
 	for j, ap := range apps {
 		d := &items[ap.i].V.App
-		id[j], project[j], name[j], clientID[j] = ap.id, d.ProjectID, d.Name, newClientID()
-		if d.AuthMethodType.NeedsSecret() {
-			if secret[j], err = a.secretHash(ctx, step, ap.i); err != nil {
-				return err
-			}
-		}
 		auth[j], appType[j], version[j], tokenType[j] = d.AuthMethodType.String(), d.AppType.String(), d.Version.String(), d.AccessTokenType.String()
 		redirect[j], postLogout[j], origins[j] = jsonArray(d.RedirectURIs), jsonArray(d.PostLogoutRedirectURIs), jsonArray(d.AdditionalOrigins)
 		responses[j], grants[j] = jsonArray(enumNames(d.ResponseTypes)), jsonArray(enumNames(d.GrantTypes))
@@ -98,16 +73,13 @@ func applyOIDCApps(ctx context.Context, a *applier, step *Step, org *importdata.
 				version, dev, token_type, access_roles, id_roles, id_userinfo, skew, origins, skip_success, back_channel,
 				login_version, login_base_uri)
 		ON CONFLICT DO NOTHING RETURNING id`,
-		a.job.InstanceID, a.orgID, id, project, name, clientID, secret, auth, redirect, responses, grants, appType,
+		a.job.InstanceID, a.orgID, c.id, c.project, c.name, c.clientID, c.secret, auth, redirect, responses, grants, appType,
 		postLogout, version, dev, tokenType, accessRoles, idRoles, idUserinfo, skew, origins, skipSuccess, backChannel,
 		loginVersion, loginBaseURI)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.settleApps(ctx, o, apps, firstColumn(rows), oidcAppErrors); err != nil {
-		return err
-	}
-	return o.flush()
+	return firstColumn(rows), nil
 }
 
 // enumNames returns the names of a list of enum values.

@@ -104,3 +104,9 @@ func zerr(id, key, detail string) string {
 	}
 	return "ID=" + id + " Message=" + key + " (" + detail + ")"
 }
+
+// userNotFound is the error of an entity that names a user the instance
+// does not have.
+func userNotFound(userID string) string {
+	return zerr("COMMAND-4M0fs", "Errors.User.NotFound", fmt.Sprintf("user %q does not exist", userID))
+}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/zimport/zimport/importdata"
 )
@@ -55,7 +54,7 @@ func applyOrgMembers(ctx context.Context, a *applier, step *Step, org *importdat
 		switch {
 		case !o.open(i):
 		case userOwners[m.UserID] == "":
-			o.fail(i, zerr("COMMAND-4M0fs", "Errors.User.NotFound", fmt.Sprintf("user %q does not exist", m.UserID)))
+			o.fail(i, userNotFound(m.UserID))
 		case existing[k]:
 			o.exists(i, orgMemberExists)
 		default:

@@ -74,7 +74,7 @@ func applyProjectGrantMembers(ctx context.Context, a *applier, step *Step, org *
 		switch {
 		case !o.open(i):
 		case userOwners[m.UserID] == "":
-			o.fail(i, zerr("COMMAND-4M0fs", "Errors.User.NotFound", fmt.Sprintf("user %q does not exist", m.UserID)))
+			o.fail(i, userNotFound(m.UserID))
 		case !found || g.project != m.ProjectID:
 			o.fail(i, zerr("PROJECT-D8JxR", "Errors.Project.Grant.NotFound",
 				fmt.Sprintf("project grant %q of project %q does not exist", m.GrantID, m.ProjectID)))

@@ -62,7 +62,7 @@ func applyProjectMembers(ctx context.Context, a *applier, step *Step, org *impor
 			o.fail(i, zerr("COMMAND-m9gsd", "Errors.Project.NotFound",
 				fmt.Sprintf("project %q does not exist in org %q", m.ProjectID, a.orgID)))
 		case userOwners[m.UserID] == "":
-			o.fail(i, zerr("COMMAND-4M0fs", "Errors.User.NotFound", fmt.Sprintf("user %q does not exist", m.UserID)))
+			o.fail(i, userNotFound(m.UserID))
 		case existing[k]:
 			o.exists(i, projectMemberExists)
 		default:

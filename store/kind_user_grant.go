@@ -75,7 +75,7 @@ func applyUserGrants(ctx context.Context, a *applier, step *Step, org *importdat
 		var pg *projectGrant
 		switch {
 		case userOwners[g.UserID] == "":
-			o.fail(i, zerr("COMMAND-4M0fs", "Errors.User.NotFound", fmt.Sprintf("user %q does not exist", g.UserID)))
+			o.fail(i, userNotFound(g.UserID))
 			continue
 		case projectOwners[g.ProjectID] == "":
 			o.fail(i, zerr("COMMAND-m9gsd", "Errors.Project.NotFound", fmt.Sprintf("project %q does not exist", g.ProjectID)))

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zimport/zimport/importdata"
@@ -24,30 +22,10 @@ import (
 // grant members (and of the project fields they depend on).
 
 // appsStages are the steps these tests run, by stage, in import order.
-var appsStages = []struct {
-	stage int
-	steps []string
-}{
+var appsStages = []kindsStage{
 	{StagePass1, []string{"org", "human_users", "projects", "oidc_apps", "api_apps", "app_keys", "actions", "project_roles", "unsupported"}},
 	{StagePass2, []string{"trigger_actions", "project_grants"}},
 	{StagePass3, []string{"project_grant_members"}},
-}
-
-// appsImport imports payload as one job with one unit per org and stage.
-func appsImport(t testing.TB, s *Store, onConflict, payload string) *kindsRun {
-	t.Helper()
-	split, orgs := kindsDecode(t, payload)
-	var units []Unit
-	var data [][]byte
-	for _, st := range appsStages {
-		for i := range orgs {
-			units = append(units, Unit{Stage: st.stage, OrgIndex: i, Steps: st.steps})
-			data = append(data, orgs[i])
-		}
-	}
-	r := startKindsJob(t, s, onConflict, split, units, data)
-	r.applyAll(t, s)
-	return r
 }
 
 // appsPEM is a PEM-encoded Ed25519 public key; appsKey is its base64, as in
@@ -80,7 +58,7 @@ const (
 	qGrantMembers   = `SELECT grant_id, user_id, project_id, org_id, roles FROM project_grant_members ORDER BY 1, 2`
 )
 
-// appsRows returns the rows of q with appsPEM in place of $PEM$.
+// appsQuery returns q with appsPEM in place of $PEM$.
 func appsQuery(q string) string {
 	return strings.ReplaceAll(q, "$PEM$", "'"+strings.ReplaceAll(appsPEM, "'", "''")+"'")
 }
@@ -88,12 +66,8 @@ func appsQuery(q string) string {
 // appsDump returns every row of this file's tables and of projects.
 func appsDump(t testing.TB, s *Store) map[string][][]string {
 	t.Helper()
-	out := map[string][][]string{}
-	for _, q := range []string{qApps, qAppKeys, qActions, qTriggerActions, qGrantMembers, qProjects,
-		`SELECT id, client_id, coalesce(client_secret_hash, '') FROM apps ORDER BY id`} {
-		out[q] = kindsRows(t, s, appsQuery(q))
-	}
-	return out
+	return dumpRows(t, s, qApps, appsQuery(qAppKeys), qActions, qTriggerActions, qGrantMembers, qProjects,
+		`SELECT id, client_id, coalesce(client_secret_hash, '') FROM apps ORDER BY id`)
 }
 
 // appsUsers are two users of org o2, for the grant members.
@@ -104,7 +78,7 @@ const appsUsers = `"humanUsers": [
 func TestApplyUnit_AppsSuccess(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := appsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, appsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "projects": [{"projectId": "p1", "project": {"name": "Project One", "projectRoleAssertion": true, "projectRoleCheck": true,
 		"hasProjectCheck": true, "privateLabelingSetting": "PRIVATE_LABELING_SETTING_ALLOW_LOGIN_USER_RESOURCE_OWNER_POLICY"}},
@@ -244,7 +218,7 @@ func TestApplyUnit_AppsSuccess(t *testing.T) {
 func TestApplyUnit_AppsInvalidFields(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := appsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, appsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "projects": [{"projectId": "p1", "project": {"name": "P", "privateLabelingSetting": "NOPE"}}],
 	 "oidcApps": [{"appId": "o", "app": {"projectId": "p1", "name": "O", "redirectUris": ["myapp:/cb"], "clockSkew": "6s"}},
@@ -305,10 +279,10 @@ func appsBasePayload() string { return strings.ReplaceAll(appsBase, "$KEY$", app
 func TestApplyUnit_AppsMissingReferences(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	appsImport(t, s, importdata.OnConflictFail, appsBasePayload())
+	kindsImport(t, s, appsStages, importdata.OnConflictFail, appsBasePayload())
 	before := appsDump(t, s)
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-	r := appsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, appsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1",
 	 "oidcApps": [{"appId": "n1", "app": {"projectId": "p9", "name": "N"}}, {"appId": "n2", "app": {"projectId": "p2", "name": "N"}}],
 	 "apiApps": [{"appId": "n3", "app": {"projectId": "p2", "name": "N"}}],
@@ -345,15 +319,13 @@ func TestApplyUnit_AppsMissingReferences(t *testing.T) {
 		resFailed(0, "project_grant_members", 3, "project_grant_member", "o1_p1_g1_u2", "ID=PROJECT-8fi7G Message=Errors.Project.Grant.Member.Invalid (roles is empty)"),
 		resFailed(1, "project_grant_members", 0, "project_grant_member", "o3_p1_g1_u2", `ID=PROJECT-0l10S9OmZV Message=Errors.Project.Grant.Invalid (project grant "g1" is of org "o1" to org "o2", not of or to org "o3")`),
 	}, kindsResults(t, s, r.job.ID))
-	if diff := cmp.Diff(before, appsDump(t, s)); diff != "" {
-		t.Errorf("directory changed (-before +after):\n%s", diff)
-	}
+	checkUnchanged(t, before, appsDump(t, s))
 }
 
 func TestApplyUnit_AppsDuplicatesInFile(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := appsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, appsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "projects": [{"projectId": "p1", "project": {"name": "One"}}, {"projectId": "p2", "project": {"name": "Two"}}],
 	 "oidcApps": [{"appId": "a1", "app": {"projectId": "p1", "name": "App", "authMethodType": 3}},
@@ -477,13 +449,11 @@ func TestApplyUnit_AppsExisting(t *testing.T) {
 		t.Run(tt.onConflict, func(t *testing.T) {
 			t.Parallel()
 			s := newKindsStore(t)
-			appsImport(t, s, importdata.OnConflictFail, appsBasePayload())
+			kindsImport(t, s, appsStages, importdata.OnConflictFail, appsBasePayload())
 			before := appsDump(t, s)
-			r := appsImport(t, s, tt.onConflict, again)
+			r := kindsImport(t, s, appsStages, tt.onConflict, again)
 			checkResults(t, tt.want, kindsResults(t, s, r.job.ID))
-			if diff := cmp.Diff(before, appsDump(t, s)); diff != "" {
-				t.Errorf("directory changed (-before +after):\n%s", diff)
-			}
+			checkUnchanged(t, before, appsDump(t, s))
 		})
 	}
 }
@@ -512,38 +482,21 @@ func TestApplyUnit_AppsChunks(t *testing.T) {
 }
 
 func TestSteps_AppsKinds(t *testing.T) {
-	type meta struct {
-		Type         string
-		Fields       []string
-		Stage, Order int
-		Success      string
-		SuccessKeys  []string
-		Chunkable    bool
-	}
-	want := map[string]meta{
-		"oidc_apps":             {"oidc_app", []string{"oidcApps"}, StagePass1, 19, "oidcAppIds", nil, true},
-		"api_apps":              {"api_app", []string{"apiApps"}, StagePass1, 20, "apiAppIds", nil, true},
-		"app_keys":              {"app_key", []string{"appKeys"}, StagePass1, 21, "appKeys", nil, true},
-		"actions":               {"action", []string{"actions"}, StagePass1, 22, "actionIds", nil, true},
-		"trigger_actions":       {"trigger_action", []string{"triggerActions"}, StagePass2, 1, "triggerActions", []string{"flowType", "triggerType", "actionIds[]"}, true},
-		"project_grant_members": {"project_grant_member", []string{"projectGrantMembers"}, StagePass3, 2, "projectGrantMembers", []string{"projectId", "grantId", "userId"}, true},
-	}
-	got := map[string]meta{}
-	for _, st := range Steps() {
-		if _, mine := want[st.Name]; mine {
-			got[st.Name] = meta{st.Type, st.Fields, st.Stage, st.Order, st.Success, st.SuccessKeys, st.Chunkable}
-		}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("steps (-want +got):\n%s", diff)
-	}
+	checkSteps(t, map[string]stepMeta{
+		"oidc_apps":             {"oidc_app", []string{"oidcApps"}, StagePass1, 19, "oidcAppIds", nil, true, false},
+		"api_apps":              {"api_app", []string{"apiApps"}, StagePass1, 20, "apiAppIds", nil, true, false},
+		"app_keys":              {"app_key", []string{"appKeys"}, StagePass1, 21, "appKeys", nil, true, false},
+		"actions":               {"action", []string{"actions"}, StagePass1, 22, "actionIds", nil, true, false},
+		"trigger_actions":       {"trigger_action", []string{"triggerActions"}, StagePass2, 1, "triggerActions", []string{"flowType", "triggerType", "actionIds[]"}, true, false},
+		"project_grant_members": {"project_grant_member", []string{"projectGrantMembers"}, StagePass3, 2, "projectGrantMembers", []string{"projectId", "grantId", "userId"}, true, false},
+	})
 }
 
 func TestApplyUnit_AppSecretsOutsideTransaction(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	ctx := context.Background()
-	appsImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
+	kindsImport(t, s, appsStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
 		"projects": [{"projectId": "p1", "project": {"name": "One"}}],
 		"oidcApps": [{"appId": "old", "app": {"projectId": "p1", "name": "Old"}}]}]}`)
 	// Secrets are made for new, valid apps with BASIC or POST (OIDC) or
@@ -562,12 +515,7 @@ func TestApplyUnit_AppSecretsOutsideTransaction(t *testing.T) {
 	hashed := 0
 	opts := kindsOpts
 	opts.hash = func(pw []byte, cost int) ([]byte, error) {
-		// The unit's row is the first its transaction locks.
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `SELECT 1 FROM job_units WHERE job_id = $1 FOR UPDATE NOWAIT`, r.job.ID)
-			return err
-		})
-		if err != nil {
+		if err := lockUnitRows(ctx, s, r.job.ID); err != nil {
 			t.Errorf("hashing a secret while the unit's transaction holds its row: %v", err)
 		}
 		if len(pw) != 43 {

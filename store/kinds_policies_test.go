@@ -11,25 +11,13 @@ import (
 	"github.com/zimport/zimport/importdata"
 )
 
-// The tests of the policy and text kinds import payloads as kindsImport
-// does, with one pass-1 unit per org that runs the org, its IdPs (which
-// login policies name), its policies and its texts.
+// The tests of the policy and text kinds.
 
-var policiesSteps = []string{"org", "domain_policy", "label_policy", "lockout_policy", "oidc_idps", "jwt_idps",
-	"login_policy", "password_complexity_policy", "privacy_policy", "login_texts", "message_texts"}
-
-// policiesImport imports payload as one job with one unit per org.
-func policiesImport(t testing.TB, s *Store, onConflict, payload string) *kindsRun {
-	t.Helper()
-	split, orgs := kindsDecode(t, payload)
-	units := make([]Unit, len(orgs))
-	for i := range orgs {
-		units[i] = Unit{Stage: StagePass1, OrgIndex: i, Steps: policiesSteps}
-	}
-	r := startKindsJob(t, s, onConflict, split, units, orgs)
-	r.applyAll(t, s)
-	return r
-}
+// policiesStages are the steps these tests run: one pass-1 unit per org that
+// runs the org, its IdPs (which login policies name), its policies and its
+// texts.
+var policiesStages = []kindsStage{{StagePass1, []string{"org", "domain_policy", "label_policy", "lockout_policy",
+	"oidc_idps", "jwt_idps", "login_policy", "password_complexity_policy", "privacy_policy", "login_texts", "message_texts"}}}
 
 // Directory queries of the policies and texts.
 const (
@@ -73,35 +61,18 @@ func policyRowCounts(t testing.TB, s *Store) map[string]string {
 }
 
 func TestSteps_PolicyKinds(t *testing.T) {
-	type meta struct {
-		Type         string
-		Fields       []string
-		Stage, Order int
-		Success      string
-		Chunkable    bool
-		Uncounted    bool
-	}
-	want := map[string]meta{
-		"domain_policy":              {"domain_policy", []string{"domainPolicy"}, StagePass1, 2, "", false, false},
-		"label_policy":               {"label_policy", []string{"labelPolicy"}, StagePass1, 4, "", false, false},
-		"lockout_policy":             {"lockout_policy", []string{"lockoutPolicy"}, StagePass1, 5, "", false, false},
-		"login_policy":               {"login_policy", []string{"loginPolicy"}, StagePass1, 8, "", false, false},
-		"password_complexity_policy": {"password_complexity_policy", []string{"passwordComplexityPolicy"}, StagePass1, 9, "", false, false},
-		"privacy_policy":             {"privacy_policy", []string{"privacyPolicy"}, StagePass1, 10, "", false, false},
-		"login_texts":                {"login_texts", []string{"loginTexts"}, StagePass1, 11, "", true, false},
+	checkSteps(t, map[string]stepMeta{
+		"domain_policy":              {"domain_policy", []string{"domainPolicy"}, StagePass1, 2, "", nil, false, false},
+		"label_policy":               {"label_policy", []string{"labelPolicy"}, StagePass1, 4, "", nil, false, false},
+		"lockout_policy":             {"lockout_policy", []string{"lockoutPolicy"}, StagePass1, 5, "", nil, false, false},
+		"login_policy":               {"login_policy", []string{"loginPolicy"}, StagePass1, 8, "", nil, false, false},
+		"password_complexity_policy": {"password_complexity_policy", []string{"passwordComplexityPolicy"}, StagePass1, 9, "", nil, false, false},
+		"privacy_policy":             {"privacy_policy", []string{"privacyPolicy"}, StagePass1, 10, "", nil, false, false},
+		"login_texts":                {"login_texts", []string{"loginTexts"}, StagePass1, 11, "", nil, true, false},
 		"message_texts": {"init_message", []string{"initMessages", "passwordResetMessages", "verifyEmailMessages",
 			"verifyPhoneMessages", "domainClaimedMessages", "passwordlessRegistrationMessages", "inviteUserMessages",
-			"verifySmsOtpMessages", "verifyEmailOtpMessages"}, StagePass1, 12, "", false, false},
-	}
-	got := map[string]meta{}
-	for _, st := range Steps() {
-		if _, mine := want[st.Name]; mine {
-			got[st.Name] = meta{st.Type, st.Fields, st.Stage, st.Order, st.Success, st.Chunkable, st.Uncounted}
-		}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("steps (-want +got):\n%s", diff)
-	}
+			"verifySmsOtpMessages", "verifyEmailOtpMessages"}, StagePass1, 12, "", nil, false, false},
+	})
 }
 
 // fullPolicies is an org member list with every policy and text, all
@@ -163,7 +134,7 @@ func fullPolicyResults(org int, o string) []kindsResult {
 func TestApplyUnit_PoliciesSuccess(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := policiesImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, policiesStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"}, `+fullPolicies+`},
 	{"orgId": "o2", "org": {"name": "Org Two"},
 	 "lockoutPolicy": {}, "loginPolicy": {}, "passwordComplexityPolicy": {"minLength": 1},
@@ -223,7 +194,7 @@ func TestApplyUnit_PoliciesInvalid(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	long := strings.Repeat("x", 201)
-	r := policiesImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, policiesStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "a0", "org": {"name": "A0"},
 	 "domainPolicy": {"orgId": "`+long+`"},
 	 "labelPolicy": {"primaryColor": "`+long[:51]+`"},
@@ -307,7 +278,7 @@ func TestApplyUnit_PoliciesInvalid(t *testing.T) {
 func TestApplyUnit_PoliciesExisting(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	policiesImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"}, `+fullPolicies+`}]}`)
+	kindsImport(t, s, policiesStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"}, `+fullPolicies+`}]}`)
 	before := [][][]string{}
 	queries := []string{qDomainPolicies, qLabelPolicies, qLockoutPolicies, qLoginPolicies, qLoginPolicyIDPs, qComplexity,
 		qPrivacyPolicies, qLoginTexts, qMessageTexts}
@@ -320,7 +291,7 @@ func TestApplyUnit_PoliciesExisting(t *testing.T) {
 		`"title": "T"`, `"title": "Other"`, `"minLength": "8"`, `"minLength": "12"`).Replace(fullPolicies)
 	payload := `{"orgs": [{"orgId": "o1", ` + again + `}]}`
 
-	fail := policiesImport(t, s, importdata.OnConflictFail, payload)
+	fail := kindsImport(t, s, policiesStages, importdata.OnConflictFail, payload)
 	exists := func(step string, item int, typ, id, msg string) kindsResult {
 		return resFailed(0, step, item, typ, id, msg)
 	}
@@ -348,7 +319,7 @@ func TestApplyUnit_PoliciesExisting(t *testing.T) {
 		exists("message_texts", 8, "verify_email_otp_message", "o1_de", textMsg("verifyEmailOtpMessages", "de")),
 	}, blankMessage(kindsResults(t, s, fail.job.ID), "jwt_idps"))
 
-	skip := policiesImport(t, s, importdata.OnConflictSkip, payload)
+	skip := kindsImport(t, s, policiesStages, importdata.OnConflictSkip, payload)
 	var want []kindsResult
 	for _, r := range fullPolicyResults(0, "o1") {
 		want = append(want, resSkipped(r.Org, r.Step, r.Item, r.Type, r.ID))
@@ -375,7 +346,7 @@ func blankMessage(rs []kindsResult, step string) []kindsResult {
 func TestApplyUnit_TextsTwiceInOneOrg(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := policiesImport(t, s, importdata.OnConflictSkip, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
+	r := kindsImport(t, s, policiesStages, importdata.OnConflictSkip, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
 	 "loginTexts": [{"language": "de"}, {"language": "en"}, {"language": "DE", "loginText": {"title": "zweimal"}}],
 	 "initMessages": [{"language": "de", "title": "eins"}, {"language": "de", "title": "zwei"}],
 	 "verifyEmailOtpMessages": [{"language": "de", "title": "other type"}]}]}`)
@@ -409,7 +380,7 @@ func TestApplyUnit_LoginPolicyIDPs(t *testing.T) {
 	}
 	jwt := `{"idpId": "b-idp", "idp": {"name": "B", "jwtEndpoint": "https://b.example/jwt", "issuer": "https://b.example",
 		"keysEndpoint": "https://b.example/keys", "headerName": "h"}}`
-	r := policiesImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, policiesStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "old", "loginPolicy": {"idps": [{"idpId": "old-idp", "ownerType": 2}]}},
 	{"orgId": "b", "org": {"name": "B"}, "jwtIdps": [`+jwt+`],
 	 "loginPolicy": {"idps": [{"idpId": "b-idp", "ownerType": "IDP_OWNER_TYPE_ORG"}, {"idpId": "old-idp", "ownerType": "IDP_OWNER_TYPE_ORG"}]}},
@@ -436,9 +407,9 @@ func TestApplyUnit_LoginPolicyIDPs(t *testing.T) {
 func TestApplyUnit_PoliciesOfExistingOrg(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	policiesImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"}}]}`)
+	kindsImport(t, s, policiesStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"}}]}`)
 	// The org exists: its error is the org's, and its policies are imported.
-	r := policiesImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
+	r := kindsImport(t, s, policiesStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
 		"privacyPolicy": {"helpLink": "https://help.example"}, "initMessages": [{"language": "it", "text": "Ciao"}]}]}`)
 	checkResults(t, []kindsResult{
 		resOK(0, "privacy_policy", 0, "privacy_policy", "o1"),
@@ -484,7 +455,7 @@ func TestApplier_ComplexityPolicy(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	ctx := context.Background()
-	policiesImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	kindsImport(t, s, policiesStages, importdata.OnConflictFail, `{"orgs": [
 		{"orgId": "o1", "org": {"name": "One"}, "passwordComplexityPolicy": {"minLength": 10, "hasNumber": true}},
 		{"orgId": "o2", "org": {"name": "Two"}}]}`)
 	withPolicy := func(p string) *importdata.DataOrg {

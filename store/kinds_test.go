@@ -21,11 +21,14 @@ import (
 
 const kindsInstance = "inst1"
 
-// kindsStages are the steps of this file's kinds by stage, in import order.
-var kindsStages = []struct {
+// kindsStage is a stage and the steps of it that a test runs, in import order.
+type kindsStage struct {
 	stage int
 	steps []string
-}{
+}
+
+// kindsStages are the steps of this file's kinds by stage, in import order.
+var kindsStages = []kindsStage{
 	{StagePass1, []string{"org", "domains", "human_users", "machine_users", "projects", "project_roles", "unsupported"}},
 	{StagePass2, []string{"project_grants"}},
 	{StagePass2UserGrant, []string{"user_grants"}},
@@ -119,13 +122,14 @@ func (r *kindsRun) applyAll(t testing.TB, s *Store) {
 	}
 }
 
-// kindsImport imports payload as one job with one unit per org and stage.
-func kindsImport(t testing.TB, s *Store, onConflict, payload string) *kindsRun {
+// kindsImport imports payload as one job with one unit per org and stage of
+// stages, each running that stage's steps.
+func kindsImport(t testing.TB, s *Store, stages []kindsStage, onConflict, payload string) *kindsRun {
 	t.Helper()
 	split, orgs := kindsDecode(t, payload)
 	var units []Unit
 	var data [][]byte
-	for _, st := range kindsStages {
+	for _, st := range stages {
 		for i := range orgs {
 			units = append(units, Unit{Stage: st.stage, OrgIndex: i, Steps: st.steps})
 			data = append(data, orgs[i])
@@ -273,17 +277,33 @@ func unsupportedNames() []string {
 	return names
 }
 
-func TestSteps_Kinds(t *testing.T) {
-	type meta struct {
-		Type         string
-		Fields       []string
-		Stage, Order int
-		Success      string
-		SuccessKeys  []string
-		Chunkable    bool
-		Uncounted    bool
+// stepMeta is what the TestSteps tests check of a registered Step.
+type stepMeta struct {
+	Type         string
+	Fields       []string
+	Stage, Order int
+	Success      string
+	SuccessKeys  []string
+	Chunkable    bool
+	Uncounted    bool
+}
+
+// checkSteps compares the registered steps named in want with want.
+func checkSteps(t testing.TB, want map[string]stepMeta) {
+	t.Helper()
+	got := map[string]stepMeta{}
+	for _, st := range Steps() {
+		if _, mine := want[st.Name]; mine {
+			got[st.Name] = stepMeta{st.Type, st.Fields, st.Stage, st.Order, st.Success, st.SuccessKeys, st.Chunkable, st.Uncounted}
+		}
 	}
-	want := map[string]meta{
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+}
+
+func TestSteps_Kinds(t *testing.T) {
+	checkSteps(t, map[string]stepMeta{
 		"unsupported":     {"", unsupportedNames(), StagePass1, 99, "", nil, false, true},
 		"domains":         {"domain", []string{"domains"}, StagePass1, 3, "domains", nil, true, false},
 		"human_users":     {"human_user", []string{"humanUsers"}, StagePass1, 13, "humanUserIds", nil, true, false},
@@ -294,16 +314,7 @@ func TestSteps_Kinds(t *testing.T) {
 		"user_grants":     {"user_grant", []string{"userGrants"}, StagePass2UserGrant, 1, "userGrants", []string{"projectId", "userId"}, true, false},
 		"org_members":     {"org_member", []string{"orgMembers"}, StagePass3, 1, "orgMembers", nil, true, false},
 		"project_members": {"project_member", []string{"projectMembers"}, StagePass3, 3, "projectMembers", []string{"projectId", "userId"}, true, false},
-	}
-	got := map[string]meta{}
-	for _, st := range Steps() {
-		if _, mine := want[st.Name]; mine {
-			got[st.Name] = meta{st.Type, st.Fields, st.Stage, st.Order, st.Success, st.SuccessKeys, st.Chunkable, st.Uncounted}
-		}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("steps (-want +got):\n%s", diff)
-	}
+	})
 	wantFields := map[string]bool{"orgId": true, "org": true, "orgState": true, "projects": true}
 	if diff := cmp.Diff(wantFields, fieldsOf([]string{"org", "projects"})); diff != "" {
 		t.Errorf("fieldsOf (-want +got):\n%s", diff)
@@ -313,7 +324,7 @@ func TestSteps_Kinds(t *testing.T) {
 func TestApplyUnit_KindsSuccess(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "domains": [{"domainName": "one.example", "isVerified": true, "isPrimary": true}, {"domainName": "other.example"}],
 	 "humanUsers": [
@@ -487,18 +498,16 @@ func TestApplyUnit_KindsExisting(t *testing.T) {
 		t.Run(tt.onConflict, func(t *testing.T) {
 			t.Parallel()
 			s := newKindsStore(t)
-			kindsImport(t, s, importdata.OnConflictFail, kindsExistingPayload)
+			kindsImport(t, s, kindsStages, importdata.OnConflictFail, kindsExistingPayload)
 			before := kindsDump(t, s)
-			r := kindsImport(t, s, tt.onConflict, again)
+			r := kindsImport(t, s, kindsStages, tt.onConflict, again)
 			checkResults(t, tt.want, kindsResults(t, s, r.job.ID))
 			// An existing org has one result, and its data is imported into it.
 			checkKindsRows(t, s, []kindsRowCheck{
 				{`SELECT org_index, outcome, id, message FROM job_results WHERE type = 'org' AND job_id = '` + r.job.ID + `' ORDER BY 1`, tt.wantOrgs},
 				{`SELECT org_index, present FROM job_orgs WHERE job_id = '` + r.job.ID + `' ORDER BY 1`, [][]string{{"0", "true"}, {"1", "true"}}},
 			})
-			if diff := cmp.Diff(before, kindsDump(t, s)); diff != "" {
-				t.Errorf("directory changed (-before +after):\n%s", diff)
-			}
+			checkUnchanged(t, before, kindsDump(t, s))
 		})
 	}
 }
@@ -506,18 +515,32 @@ func TestApplyUnit_KindsExisting(t *testing.T) {
 // kindsDump returns every row of the directory tables.
 func kindsDump(t testing.TB, s *Store) map[string][][]string {
 	t.Helper()
-	out := map[string][][]string{}
-	for _, q := range []string{qUsers, qDomains, qProjects, qRoles, qProjectGrants, qOrgMembers, qProjectMembers,
-		`SELECT org_id, user_id, project_id, project_grant_id, role_keys FROM user_grants ORDER BY 1, 2, 3, 4`} {
+	return dumpRows(t, s, qUsers, qDomains, qProjects, qRoles, qProjectGrants, qOrgMembers, qProjectMembers, qUserGrants)
+}
+
+// dumpRows returns the rows of each of queries, keyed by query.
+func dumpRows(t testing.TB, s *Store, queries ...string) map[string][][]string {
+	t.Helper()
+	out := make(map[string][][]string, len(queries))
+	for _, q := range queries {
 		out[q] = kindsRows(t, s, q)
 	}
 	return out
 }
 
+// checkUnchanged reports the rows that differ between two dumps of the
+// directory, taken before and after an import that must not change it.
+func checkUnchanged(t testing.TB, before, after map[string][][]string) {
+	t.Helper()
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("directory changed (-before +after):\n%s", diff)
+	}
+}
+
 func TestApplyUnit_KindsDuplicatesInUnit(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "domains": [{"domainName": "dup.example"}, {"domainName": "DUP.example", "isVerified": true}],
 	 "humanUsers": [
@@ -578,7 +601,7 @@ func TestApplyUnit_KindsDuplicatesInUnit(t *testing.T) {
 func TestApplyUnit_KindsMissingReferences(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	r := kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "humanUsers": [{"userId": "h1", "user": {"userName": "alice", "profile": {"firstName": "A", "lastName": "A"}, "email": {"email": "a@x.example"}}},
 		{"userId": "h5", "user": {"userName": "no-email", "profile": {"firstName": "A", "lastName": "A"}}}],
@@ -656,7 +679,7 @@ func TestApplyUnit_KindsGrantedProject(t *testing.T) {
 	s := newKindsStore(t)
 	// o2's users are granted o1's project through g1, by its id or implicitly;
 	// only roles of the grant may be given.
-	r := kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "projects": [{"projectId": "p1", "project": {"name": "One"}}],
 	 "projectRoles": [{"projectId": "p1", "roleKey": "admin", "displayName": "A"}, {"projectId": "p1", "roleKey": "viewer", "displayName": "V"}],
@@ -691,7 +714,7 @@ func TestApplyUnit_KindsInvalidFields(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	long := strings.Repeat("x", 80)
-	r := kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "domains": [{"domainName": "bad domain"}, 7],
 	 "humanUsers": [
@@ -735,9 +758,9 @@ func TestApplyUnit_KindsInvalidFields(t *testing.T) {
 func TestApplyUnit_KindsDomainVerification(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o2", "org": {"name": "Org Two"},
+	kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o2", "org": {"name": "Org Two"},
 		"domains": [{"domainName": "shared.example", "isVerified": true, "isPrimary": true}]}]}`)
-	r := kindsImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
+	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
 		"domains": [{"domainName": "Shared.example", "isVerified": true, "isPrimary": true},
 			{"domainName": "plain.example", "isPrimary": true},
 			{"domainName": "first.example", "isVerified": true, "isPrimary": true},
@@ -790,9 +813,7 @@ func TestApplyUnit_KindsRetriedUnit(t *testing.T) {
 	if diff := cmp.Diff(ApplyResult{AlreadyDone: true}, res); diff != "" {
 		t.Errorf("second ApplyUnit (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(before, kindsDump(t, s)); diff != "" {
-		t.Errorf("directory changed (-before +after):\n%s", diff)
-	}
+	checkUnchanged(t, before, kindsDump(t, s))
 	if diff := cmp.Diff(beforeResults, kindsResults(t, s, r.job.ID)); diff != "" {
 		t.Errorf("results changed (-before +after):\n%s", diff)
 	}

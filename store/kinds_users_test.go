@@ -26,22 +26,9 @@ import (
 // The tests of the IdP and user kinds (IdPs, human users' links, OTP and
 // passwordless registration, metadata, machine keys, user links).
 
-// usersSteps are pass 1's steps that these tests run, in import order.
-var usersSteps = []string{"org", "oidc_idps", "jwt_idps", "human_users", "machine_users", "user_metadata",
-	"machine_keys", "user_links", "unsupported"}
-
-// usersImport imports payload as one job with one pass-1 unit per org.
-func usersImport(t testing.TB, s *Store, onConflict, payload string) *kindsRun {
-	t.Helper()
-	split, orgs := kindsDecode(t, payload)
-	units := make([]Unit, len(orgs))
-	for i := range orgs {
-		units[i] = Unit{Stage: StagePass1, OrgIndex: i, Steps: usersSteps}
-	}
-	r := startKindsJob(t, s, onConflict, split, units, orgs)
-	r.applyAll(t, s)
-	return r
-}
+// usersStages are the steps these tests run: pass 1's, in import order.
+var usersStages = []kindsStage{{StagePass1, []string{"org", "oidc_idps", "jwt_idps", "human_users", "machine_users",
+	"user_metadata", "machine_keys", "user_links", "unsupported"}}}
 
 // testPublicKeys returns PEM-encoded public keys: RSA (with the header
 // ZITADEL writes), ECDSA and Ed25519, base64 for JSON, and their DER.
@@ -102,7 +89,7 @@ func TestApplyUnit_UsersKindsSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys, der := testPublicKeys(t)
-	r := usersImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, usersStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "oidcIdps": [
 		{"idpId": "idp1", "idp": {"name": "Google", "stylingType": "STYLING_TYPE_GOOGLE", "clientId": "client-1",
@@ -279,7 +266,7 @@ func TestApplyUnit_UsersKindsInvalidFields(t *testing.T) {
 	long := strings.Repeat("x", 201)
 	notAKey := b64("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
 	drupal := "$S$ErandomsaOpYrAZqwxGynirQbWYCb3ejW4BwGH81LJcOzbzeVd02"
-	r := usersImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, usersStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "oidcIdps": [
 		{"idpId": "i1", "idp": {"clientId": "c", "clientSecret": "`+long+`", "issuer": "https://i"}},
@@ -368,7 +355,7 @@ func TestApplyUnit_UsersKindsReferences(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	keys, _ := testPublicKeys(t)
-	r := usersImport(t, s, importdata.OnConflictFail, `{"orgs": [
+	r := kindsImport(t, s, usersStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o2", "org": {"name": "Org Two"},
 	 "oidcIdps": [{"idpId": "other-idp", "idp": {"name": "Other", "clientId": "c", "clientSecret": "s", "issuer": "https://i"}}],
 	 "humanUsers": [`+humanJSON("h9", "zed", "")+`],
@@ -417,7 +404,7 @@ func TestApplyUnit_UsersKindsReferences(t *testing.T) {
 	}, kindsResults(t, s, r.job.ID))
 
 	// A human user of the org is not a machine user; a machine user has no OTP.
-	r = usersImport(t, s, importdata.OnConflictSkip, `{"orgs": [{"orgId": "o1",
+	r = kindsImport(t, s, usersStages, importdata.OnConflictSkip, `{"orgs": [{"orgId": "o1",
 	 "humanUsers": [`+humanJSON("m1", "robot", `"otpCode": "`+otpSecret+`"`)+`],
 	 "machineKeys": [{"keyId": "k5", "userId": "h9", "publicKey": "`+keys[1]+`"}]},
 	 {"orgId": "o2", "machineKeys": [{"keyId": "k6", "userId": "h9", "publicKey": "`+keys[1]+`"}]}]}`)
@@ -444,7 +431,7 @@ func TestApplyUnit_UsersKindsDuplicates(t *testing.T) {
 	oidc := func(id, name string) string {
 		return fmt.Sprintf(`{"idpId": %q, "idp": {"name": %q, "clientId": "c", "clientSecret": "s", "issuer": "https://i"}}`, id, name)
 	}
-	r := usersImport(t, s, importdata.OnConflictSkip, `{"orgs": [
+	r := kindsImport(t, s, usersStages, importdata.OnConflictSkip, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
 	 "oidcIdps": [`+oidc("idp1", "One")+`, `+oidc("idp1", "Another")+`, `+oidc("idp2", "One")+`, `+oidc("idp3", "one")+`],
 	 "jwtIdps": [{"idpId": "jwt1", "idp": {"name": "One", "jwtEndpoint": "e", "issuer": "i", "keysEndpoint": "k", "headerName": "h"}},
@@ -555,10 +542,10 @@ func TestApplyUnit_UsersKindsExisting(t *testing.T) {
 		t.Run(tt.onConflict, func(t *testing.T) {
 			t.Parallel()
 			s := newKindsStore(t)
-			usersImport(t, s, importdata.OnConflictFail, usersExistingPayload(keys[1]))
-			usersImport(t, s, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "humanUsers": [`+humanJSON("h2", "bob", "")+`]}]}`)
+			kindsImport(t, s, usersStages, importdata.OnConflictFail, usersExistingPayload(keys[1]))
+			kindsImport(t, s, usersStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "humanUsers": [`+humanJSON("h2", "bob", "")+`]}]}`)
 			before := usersDump(t, s)
-			r := usersImport(t, s, tt.onConflict, again)
+			r := kindsImport(t, s, usersStages, tt.onConflict, again)
 			checkResults(t, tt.want, kindsResults(t, s, r.job.ID))
 			after := usersDump(t, s)
 			// Only h2's TOTP secret is new.
@@ -567,9 +554,7 @@ func TestApplyUnit_UsersKindsExisting(t *testing.T) {
 			}
 			delete(before, "user_otp")
 			delete(after, "user_otp")
-			if diff := cmp.Diff(before, after); diff != "" {
-				t.Errorf("directory changed (-before +after):\n%s", diff)
-			}
+			checkUnchanged(t, before, after)
 		})
 	}
 }
@@ -597,7 +582,7 @@ func TestApplyUnit_UsersKindsSecretsNeedKey(t *testing.T) {
 	s := newKindsStore(t)
 	split, orgs := kindsDecode(t, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
 		"oidcIdps": [{"idpId": "idp1", "idp": {"name": "One", "clientId": "c", "clientSecret": "s", "issuer": "https://i"}}]}]}`)
-	r := startKindsJob(t, s, importdata.OnConflictFail, split, []Unit{{Stage: StagePass1, Steps: usersSteps}}, orgs)
+	r := startKindsJob(t, s, importdata.OnConflictFail, split, []Unit{{Stage: StagePass1, Steps: usersStages[0].steps}}, orgs)
 	opts := kindsOpts
 	opts.Seal = nil
 	_, err := s.ApplyUnit(context.Background(), r.job, r.units[0], orgs[0], opts)

@@ -218,6 +218,47 @@ func (a *applier) set(ctx context.Context, what, sql string, args ...any) (map[t
 	return out, err
 }
 
+// existingIDs returns the set of ids that rows of table (actions, apps,
+// idps, ...) have in the job's instance; what says what the look-up is for
+// in an error ("look up apps").
+func (a *applier) existingIDs(ctx context.Context, what, table string, ids []string) (map[tuple]bool, error) {
+	return a.set(ctx, what, `SELECT id FROM `+table+` WHERE instance_id = $1 AND id = ANY($2)`, a.job.InstanceID, ids)
+}
+
+// settleNamed records the outcome of the entities an insert into table was
+// given (item idx[j] of id ids[j]), of a kind whose ids are unique in the
+// instance and names in a scope: those the insert returned succeeded;
+// another was created meanwhile by a parallel unit (its id exists now: the
+// error exists, onConflict SKIP applies) or lost its name to one (the error
+// nameTaken(j)). what says what the look-up of ids is for in an error.
+func (a *applier) settleNamed(ctx context.Context, o *outcomes, what, table string, idx []int, ids []string,
+	inserted map[string]bool, exists string, nameTaken func(j int) string) error {
+	var lost []string
+	for _, id := range ids {
+		if !inserted[id] {
+			lost = append(lost, id)
+		}
+	}
+	found := map[tuple]bool{}
+	if len(lost) > 0 {
+		var err error
+		if found, err = a.existingIDs(ctx, what, table, lost); err != nil {
+			return err
+		}
+	}
+	for j, i := range idx {
+		switch id := ids[j]; {
+		case inserted[id]:
+			o.ok(i, id)
+		case found[tuple{id}]:
+			o.exists(i, exists)
+		default:
+			o.fail(i, nameTaken(j))
+		}
+	}
+	return nil
+}
+
 // tuple is a composite key (project id, user id, ...) of a look-up or a dedup.
 type tuple [3]string
 
