@@ -135,8 +135,10 @@ type applier struct {
 	// for apps, by step name and index in the step's list, made before the
 	// transaction.
 	secretHashes map[string]map[int]string
-	results      []result
-	counts       map[string]*Counts
+	// usernameScope caches the scope of the org's user names, once known.
+	usernameScope *string
+	results       []result
+	counts        map[string]*Counts
 }
 
 // result is one row of job_results.

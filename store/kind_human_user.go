@@ -148,17 +148,21 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 			hash[j], change[j] = h, u.PasswordChangeRequired
 		}
 	}
+	scope, err := a.userScope(ctx)
+	if err != nil {
+		return err
+	}
 	rows, err := a.textRows(ctx, "insert human users", `INSERT INTO users (instance_id, org_id, type, username_scope,
 			id, username, state, first_name, last_name, nick_name, display_name, preferred_language, gender,
 			email, email_verified, phone, phone_verified, password_hash, password_change_required)
-		SELECT $1, $2, 'human', '', t.id, t.username, t.state, t.first, t.last, NULLIF(t.nick, ''), t.display,
+		SELECT $1, $2, 'human', $18, t.id, t.username, t.state, t.first, t.last, NULLIF(t.nick, ''), t.display,
 			NULLIF(t.lang, ''), t.gender, t.email, t.email_ok, NULLIF(t.phone, ''), t.phone_ok, NULLIF(t.hash, ''), t.change
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
 			$11::text[], $12::text[], $13::bool[], $14::text[], $15::bool[], $16::text[], $17::bool[])
 			AS t(id, username, state, first, last, nick, display, lang, gender, email, email_ok, phone, phone_ok, hash, change)
 		ON CONFLICT DO NOTHING RETURNING id`,
 		a.job.InstanceID, a.orgID, ids, names, states, first, last, nick, display, lang, gender,
-		email, emailOK, phone, phoneOK, hash, change)
+		email, emailOK, phone, phoneOK, hash, change, scope)
 	if err != nil {
 		return err
 	}

@@ -46,13 +46,17 @@ func applyMachineUsers(ctx context.Context, a *applier, step *Step, org *importd
 		ids[j], names[j], states[j] = nu.id, nu.name, userState(d.State)
 		name[j], desc[j], tokenType[j] = d.User.Name, d.User.Description, d.User.AccessTokenType.String()
 	}
+	scope, err := a.userScope(ctx)
+	if err != nil {
+		return err
+	}
 	rows, err := a.textRows(ctx, "insert machine users", `INSERT INTO users (instance_id, org_id, type, username_scope,
 			id, username, state, name, description, access_token_type)
-		SELECT $1, $2, 'machine', '', t.id, t.username, t.state, t.name, NULLIF(t.description, ''), t.token_type
+		SELECT $1, $2, 'machine', $9, t.id, t.username, t.state, t.name, NULLIF(t.description, ''), t.token_type
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
 			AS t(id, username, state, name, description, token_type)
 		ON CONFLICT DO NOTHING RETURNING id`,
-		a.job.InstanceID, a.orgID, ids, names, states, name, desc, tokenType)
+		a.job.InstanceID, a.orgID, ids, names, states, name, desc, tokenType, scope)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/errgroup"
 
@@ -391,11 +393,15 @@ func nameTaken(name string) string {
 // claimUsers decides in input order which of users may be inserted: an id
 // that exists in the instance or earlier in the list is reported with
 // existsMsg (onConflict SKIP applies), a user name that is taken or used
-// earlier in the list fails. User names are unique per instance, ignoring case
-// as the database's lower() does.
+// earlier in the list fails. User names are unique in the org's scope (see
+// userScope), ignoring case as the database's lower() does.
 func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, existsMsg string) ([]newUser, error) {
 	if len(users) == 0 {
 		return nil, nil
+	}
+	scope, err := a.userScope(ctx)
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]string, len(users))
 	names := make([]string, len(users))
@@ -407,8 +413,8 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 		return nil, err
 	}
 	rows, err := a.textRows(ctx, "look up user names", `SELECT n, lower(n),
-			EXISTS (SELECT 1 FROM users WHERE instance_id = $1 AND username_scope = '' AND lower(username) = lower(n))::text
-		FROM unnest($2::text[]) AS n`, a.job.InstanceID, names)
+			EXISTS (SELECT 1 FROM users WHERE instance_id = $1 AND username_scope = $3 AND lower(username) = lower(n))::text
+		FROM unnest($2::text[]) AS n`, a.job.InstanceID, names, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -435,6 +441,29 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 		}
 	}
 	return out, nil
+}
+
+// userScope returns the scope in which the user names of the unit's org are
+// unique (users.username_scope): the org's id when its domain policy says
+// userLoginMustBeDomain (login names are then user@org-domain, as in
+// ZITADEL), else "" for the whole instance. The domain policy step runs
+// before the user steps, so the policy of this import is in the directory.
+func (a *applier) userScope(ctx context.Context) (string, error) {
+	if a.usernameScope != nil {
+		return *a.usernameScope, nil
+	}
+	var orgScoped bool
+	err := a.db.QueryRow(ctx, `SELECT user_login_must_be_domain FROM domain_policies WHERE instance_id = $1 AND org_id = $2`,
+		a.job.InstanceID, a.orgID).Scan(&orgScoped)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("look up domain policy: %w", err)
+	}
+	scope := ""
+	if orgScoped {
+		scope = a.orgID
+	}
+	a.usernameScope = &scope
+	return scope, nil
 }
 
 // settleUsers records the outcome of the users an insert was given: those it
