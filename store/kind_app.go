@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"math/big"
 
 	"github.com/zimport/zimport/importdata"
 )
@@ -79,7 +77,7 @@ func (s appStep[T, P]) apply(ctx context.Context, a *applier, step *Step, org *i
 	c := appColumns{id: column(n), project: column(n), name: column(n), clientID: column(n), secret: column(n)}
 	idx := make([]int, n)
 	for j, ap := range apps {
-		idx[j], c.id[j], c.project[j], c.name[j], c.clientID[j] = ap.i, ap.id, ap.project, ap.name, newClientID()
+		idx[j], c.id[j], c.project[j], c.name[j], c.clientID[j] = ap.i, ap.id, ap.project, ap.name, randomID()
 		if s.needsSecret(&items[ap.i].V) {
 			if c.secret[j], err = a.secretHash(ctx, step, ap.i); err != nil {
 				return err
@@ -159,29 +157,6 @@ func (a *applier) claimApps(ctx context.Context, o *outcomes, apps []newApp, err
 	return out, nil
 }
 
-// clientIDLimit bounds generated client ids: 18 digits, as ZITADEL's
-// generated ids.
-var clientIDLimit = big.NewInt(900_000_000_000_000_000)
-
-// newClientID returns a random 18-digit client id. The unique constraint
-// on client ids makes a collision (one in 10^17) an insert that does not
-// happen, reported like a name taken meanwhile.
-func newClientID() string {
-	n, err := rand.Int(rand.Reader, clientIDLimit)
-	if err != nil {
-		panic("store: no randomness: " + err.Error()) // crypto/rand never fails on supported platforms
-	}
-	return n.Add(n, big.NewInt(100_000_000_000_000_000)).String()
-}
-
-// newClientSecret returns a random client secret of 256 bits.
-func newClientSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("store: no randomness: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
 
 // prepareSecrets hashes a new client secret for each of apps that needs
 // one and whose id is free, into a.secretHashes[step.Name] by item index.
@@ -205,7 +180,7 @@ func (a *applier) prepareSecrets(ctx context.Context, step *Step, apps []newApp,
 	var plain []string
 	for _, ap := range apps {
 		if needs(ap.i) && !taken[tuple{ap.id}] {
-			need, plain = append(need, ap.i), append(plain, newClientSecret())
+			need, plain = append(need, ap.i), append(plain, rand.Text())
 		}
 	}
 	hashes, err := a.opts.hashPasswords(ctx, plain)
@@ -229,7 +204,7 @@ func (a *applier) secretHash(ctx context.Context, step *Step, i int) (string, er
 	if h, ok := a.secretHashes[step.Name][i]; ok {
 		return h, nil
 	}
-	hashes, err := a.opts.hashPasswords(ctx, []string{newClientSecret()})
+	hashes, err := a.opts.hashPasswords(ctx, []string{rand.Text()})
 	if err != nil {
 		return "", err
 	}

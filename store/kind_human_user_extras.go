@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"math/big"
 	"net/url"
 	"strings"
 	"time"
@@ -177,7 +176,7 @@ func (a *applier) passwordlessCodes(ctx context.Context, o *outcomes, items impo
 	out := make([]result, n)
 	for j, i := range idx {
 		userID := items[i].V.UserID
-		code := randomCode(passwordlessCodeLen)
+		code := rand.Text()
 		h := sha256.Sum256([]byte(code))
 		ids[j], users[j], hashes[j] = randomID(), userID, h[:]
 		link := base + "/ui/login/login/passwordless/init?userID=" + url.QueryEscape(userID) + "&orgID=" + url.QueryEscape(a.orgID) +
@@ -286,35 +285,3 @@ func (a *applier) importOTPs(ctx context.Context, items importdata.Items[importd
 	return out, nil
 }
 
-// passwordlessCodeLen is the length of a passwordless registration code.
-const passwordlessCodeLen = 16
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-// randomCode returns n characters drawn uniformly from [A-Za-z0-9].
-func randomCode(n int) string {
-	b := make([]byte, n)
-	max := big.NewInt(int64(len(alnum)))
-	for i := range b {
-		k, err := rand.Int(rand.Reader, max)
-		if err != nil {
-			panic("store: no randomness: " + err.Error()) // crypto/rand never fails
-		}
-		b[i] = alnum[k.Int64()]
-	}
-	return string(b)
-}
-
-var (
-	idMin   = big.NewInt(100_000_000_000_000_000) // 10^17: 18 digits
-	idRange = big.NewInt(900_000_000_000_000_000)
-)
-
-// randomID returns a random 18-digit decimal id, like ZITADEL's.
-func randomID() string {
-	n, err := rand.Int(rand.Reader, idRange)
-	if err != nil {
-		panic("store: no randomness: " + err.Error()) // crypto/rand never fails
-	}
-	return n.Add(n, idMin).String()
-}

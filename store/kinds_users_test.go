@@ -78,7 +78,7 @@ const (
 )
 
 // passwordlessLink matches a link and captures its code id and code.
-var passwordlessLink = regexp.MustCompile(`^https://inst1\.zimport\.localhost/ui/login/login/passwordless/init\?userID=h1&orgID=o1&codeID=(\d{18})&code=([A-Za-z0-9]{16})$`)
+var passwordlessLink = regexp.MustCompile(`^https://inst1\.zimport\.localhost/ui/login/login/passwordless/init\?userID=h1&orgID=o1&codeID=(\d{18})&code=([A-Z2-7]{26})$`)
 
 func TestApplyUnit_UsersKindsSuccess(t *testing.T) {
 	t.Parallel()
