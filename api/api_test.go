@@ -114,7 +114,13 @@ func TestImport_BadInput(t *testing.T) {
 		{"timeout above max", `{"dataOrgs":{"orgs":[]},"timeout":"25h"}`, 400, codeInvalidArgument, `timeout: "25h" is above the maximum of 24h0m0s`},
 		{"timeout number", `{"dataOrgs":{"orgs":[]},"timeout":5}`, 400, codeInvalidArgument, "timeout: expected a string, got number"},
 		{"s3 source", `{"dataOrgsS3":{"bucket":"b","path":"p"}}`, 400, codeInvalidArgument, "dataOrgsS3 is not supported by this version; send the data inline as dataOrgs"},
-		{"v1 inline", `{"dataOrgsv1":{"orgs":[]}}`, 400, codeInvalidArgument, "dataOrgsv1 is not supported by this version"},
+		{"v1 s3 source", `{"dataOrgsv1S3":{"bucket":"b","path":"p"}}`, 400, codeInvalidArgument, "dataOrgsv1S3 is not supported by this version"},
+		{"v1 local source", `{"dataOrgsv1Local":{"path":"p"}}`, 400, codeInvalidArgument, "dataOrgsv1Local is not supported by this version"},
+		{"v1 gcs source", `{"dataOrgsv1Gcs":{"bucket":"b"}}`, 400, codeInvalidArgument, "dataOrgsv1Gcs is not supported by this version"},
+		{"v1 trigger type", `{"dataOrgsv1":{"orgs":[{"orgId":"o","triggerActions":[{"flowType":1,"triggerType":"TRIGGER_TYPE_PRE_USERINFO_CREATION"}]}]}}`,
+			400, codeInvalidArgument, "dataOrgsv1: orgs[0].triggerActions[0].triggerType: unknown value"},
+		{"v1 iamPolicy type", `{"dataOrgsv1":{"orgs":[{"orgId":"o","iamPolicy":{"userLoginMustBeDomain":"yes"}}]}}`,
+			400, codeInvalidArgument, "dataOrgsv1: orgs[0].iamPolicy.userLoginMustBeDomain: expected a boolean"},
 		{"dry run", `{"dataOrgs":{"orgs":[]},"dryRun":true}`, 400, codeInvalidArgument, "dryRun is not supported yet"},
 		{"overwrite", `{"dataOrgs":{"orgs":[]},"onConflict":"OVERWRITE"}`, 400, codeInvalidArgument, "onConflict OVERWRITE is not supported yet"},
 		{"unknown onConflict", `{"dataOrgs":{"orgs":[]},"onConflict":"MERGE"}`, 400, codeInvalidArgument, `onConflict: unknown value "MERGE"`},
@@ -172,6 +178,21 @@ func TestImport_OnConflictNumber(t *testing.T) {
 	}
 	if got != "SKIP" {
 		t.Errorf("on_conflict = %q, want SKIP", got)
+	}
+}
+
+func TestImport_V1(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	payload := `{"orgs":[{"orgId":"o1","org":{"name":"O"},"iamPolicy":{"orgId":"o1","userLoginMustBeDomain":true},` +
+		`"secondFactors":[{"type":"SECOND_FACTOR_TYPE_OTP"}],"triggerActions":[{"flowType":"FLOW_TYPE_EXTERNAL_AUTHENTICATION","triggerType":2}]}]}`
+	id, _ := e.submit(`{"dataOrgsv1":`+payload+`,"timeout":"10m"}`, nil)
+	var field, stored string
+	if err := e.db.QueryRow(context.Background(), `SELECT j.source_field, convert_from(p.data, 'UTF8') FROM jobs j JOIN job_payloads p ON p.job_id = j.id WHERE j.id = $1`, id).Scan(&field, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if field != "dataOrgsv1" || stored != payload {
+		t.Errorf("job source_field %q, payload %s; want dataOrgsv1 and the v1 payload as sent", field, stored)
 	}
 }
 

@@ -63,8 +63,8 @@ func (s *Server) postImport(c echo.Context) error {
 		s.log.Warn("import request rejected", zap.String("request_id", requestID(c)), zap.Error(err))
 		return errInvalid("body is not a valid ImportDataRequest")
 	}
-	if req.Field != importdata.FieldDataOrgs {
-		return errInvalid("%s is not supported by this version; send the data inline as dataOrgs", req.Field)
+	if req.Field != importdata.FieldDataOrgs && req.Field != importdata.FieldDataOrgsV1 {
+		return errInvalid("%s is not supported by this version; send the data inline as dataOrgs or dataOrgsv1", req.Field)
 	}
 	if req.DryRun {
 		return errInvalid("dryRun is not supported yet")

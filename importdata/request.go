@@ -86,8 +86,8 @@ func ParseRequest(body []byte, chunkSize int) (*Request, error) {
 	if req.Field == "" {
 		return nil, requestErr("one of %s is required", strings.Join(dataFields, ", "))
 	}
-	if req.Field == FieldDataOrgs {
-		opts := ScanOptions{ChunkSize: chunkSize, Offset: req.inlineAt, Strict: true}
+	if req.Field == FieldDataOrgs || req.Field == FieldDataOrgsV1 {
+		opts := ScanOptions{ChunkSize: chunkSize, Offset: req.inlineAt, Strict: true, V1: req.Field == FieldDataOrgsV1}
 		err := ScanOrgs(bytes.NewReader(req.Inline), opts, func(OrgLayout) error { return nil })
 		var se *ShapeError
 		if errors.As(err, &se) {

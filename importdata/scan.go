@@ -62,11 +62,18 @@ type ShapeError struct{ Msg string }
 
 func (e *ShapeError) Error() string { return e.Msg }
 
-// orgFields maps normalized member names of DataOrg to their canonical JSON
-// names and types.
-var orgFields = func() map[string]orgField {
+// orgFields and orgFieldsV1 map normalized member names of DataOrg and
+// DataOrgV1 to their canonical JSON names and types.
+var (
+	orgFields   = fieldsOf[DataOrg]()
+	orgFieldsV1 = fieldsOf[DataOrgV1]()
+)
+
+// fieldsOf maps the normalized member names of the struct T, whose fields
+// are all members (none embedded), to their canonical names and types.
+func fieldsOf[T any]() map[string]orgField {
 	m := map[string]orgField{}
-	t := reflect.TypeFor[DataOrg]()
+	t := reflect.TypeFor[T]()
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -74,7 +81,7 @@ var orgFields = func() map[string]orgField {
 		m[normalizeName(name)] = orgField{name: name, typ: f.Type, array: isArray}
 	}
 	return m
-}()
+}
 
 type orgField struct {
 	name  string
@@ -103,6 +110,10 @@ type ScanOptions struct {
 	// of a member given twice under different spellings (used for inline
 	// data at the API).
 	Strict bool
+	// V1 reads a v1 payload (dataOrgsv1): the members of DataOrgV1 are the
+	// known ones, type-checked in strict mode. Layouts name members as v1
+	// does (iamPolicy, secondFactors, ...).
+	V1 bool
 }
 
 // ScanOrgs streams a {"orgs":[...]} payload and calls visit once per org, in
@@ -113,7 +124,10 @@ func ScanOrgs(r io.Reader, opts ScanOptions, visit func(OrgLayout) error) error 
 		opts.ChunkSize = 1000
 	}
 	dec := jsontext.NewDecoder(r)
-	s := scanner{dec: dec, opts: opts}
+	s := scanner{dec: dec, opts: opts, fields: orgFields}
+	if opts.V1 {
+		s.fields = orgFieldsV1
+	}
 	if err := s.payload(visit); err != nil {
 		return s.describe(err)
 	}
@@ -121,8 +135,9 @@ func ScanOrgs(r io.Reader, opts ScanOptions, visit func(OrgLayout) error) error 
 }
 
 type scanner struct {
-	dec  *jsontext.Decoder
-	opts ScanOptions
+	dec    *jsontext.Decoder
+	opts   ScanOptions
+	fields map[string]orgField // orgFields or orgFieldsV1
 }
 
 func (s *scanner) describe(err error) error {
@@ -231,7 +246,7 @@ func (s *scanner) org(index int, start int64) (OrgLayout, error) {
 		}
 		key := normalizeName(name)
 		null := s.dec.PeekKind() == 'n'
-		f, known := orgFields[key]
+		f, known := s.fields[key]
 		if known {
 			if first, dup := seen[f.name]; dup {
 				return org, &ShapeError{Msg: sameMember(path, first, name)}
@@ -386,48 +401,53 @@ func JoinMembers(parts [][]byte) []byte {
 // DecodeOrg decodes an org object (the bytes of an OrgLayout) keeping only the
 // members named in fields (canonical JSON names); nil keeps all.
 func DecodeOrg(raw []byte, fields map[string]bool) (*DataOrg, error) {
-	raw = trimLeading(raw)
 	org := &DataOrg{}
+	return org, decodeOrgInto(raw, fields, orgFields, org)
+}
+
+// decodeOrgInto decodes the org object raw into org, whose members known
+// lists, keeping only the members named in fields; nil keeps all.
+func decodeOrgInto(raw []byte, fields map[string]bool, known map[string]orgField, org any) error {
+	raw = trimLeading(raw)
 	if fields == nil {
-		return org, Unmarshal(raw, org)
+		return Unmarshal(raw, org)
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(raw))
-	enc := jsontext.NewEncoder(io.Discard)
 	var buf bytes.Buffer
-	enc.Reset(&buf)
+	enc := jsontext.NewEncoder(&buf)
 	if _, err := dec.ReadToken(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
-		return nil, err
+		return err
 	}
 	for dec.PeekKind() != '}' {
 		name, err := dec.ReadToken()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		f, ok := orgFields[normalizeName(name.String())]
+		f, ok := known[normalizeName(name.String())]
 		if !ok || !fields[f.name] {
 			if err := dec.SkipValue(); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
 		v, err := dec.ReadValue()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := enc.WriteToken(jsontext.String(f.name)); err != nil {
-			return nil, err
+			return err
 		}
 		if err := enc.WriteValue(v); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := enc.WriteToken(jsontext.EndObject); err != nil {
-		return nil, err
+		return err
 	}
-	return org, Unmarshal(buf.Bytes(), org)
+	return Unmarshal(buf.Bytes(), org)
 }
 
 // DecodeChunk decodes the elements of a Chunk of the array member field into
@@ -437,13 +457,19 @@ func DecodeChunk(raw []byte, field string) (*DataOrg, error) {
 	if !ok || !f.array {
 		return nil, fmt.Errorf("decode chunk: %q is not an entity array", field)
 	}
+	org := &DataOrg{}
+	return org, decodeChunkInto(raw, f.name, org)
+}
+
+// decodeChunkInto decodes the elements of a Chunk of the array member name
+// (canonical) into org.
+func decodeChunkInto(raw []byte, name string, org any) error {
 	var buf bytes.Buffer
-	buf.Grow(len(raw) + len(field) + 8)
-	buf.WriteString(`{"` + f.name + `":[`)
+	buf.Grow(len(raw) + len(name) + 8)
+	buf.WriteString(`{"` + name + `":[`)
 	buf.Write(trimLeading(raw))
 	buf.WriteString(`]}`)
-	org := &DataOrg{}
-	return org, Unmarshal(buf.Bytes(), org)
+	return Unmarshal(buf.Bytes(), org)
 }
 
 func trimLeading(b []byte) []byte {

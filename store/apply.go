@@ -57,7 +57,7 @@ var errJobEnded = errors.New("the job is no longer running")
 func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts ApplyOptions) (ApplyResult, error) {
 	var res ApplyResult
 	a := &applier{db: s.pool, job: job, unit: u, opts: opts, raw: raw, counts: map[string]*Counts{}}
-	org, decodeErr := decodeUnit(u, raw)
+	org, decodeErr := decodeUnit(u, raw, job.SourceField == importdata.FieldDataOrgsV1)
 	var err error
 	if decodeErr == nil {
 		err = a.prepare(ctx, org)

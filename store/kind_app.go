@@ -157,7 +157,6 @@ func (a *applier) claimApps(ctx context.Context, o *outcomes, apps []newApp, err
 	return out, nil
 }
 
-
 // prepareSecrets hashes a new client secret for each of apps that needs
 // one and whose id is free, into a.secretHashes[step.Name] by item index.
 // The secrets themselves are dropped: like ZITADEL's import, zimport never

@@ -284,4 +284,3 @@ func (a *applier) importOTPs(ctx context.Context, items importdata.Items[importd
 	}
 	return out, nil
 }
-

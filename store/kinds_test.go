@@ -90,9 +90,16 @@ func kindsDecode(t testing.TB, payload string) ([]SplitOrg, [][]byte) {
 // applies data[i].
 func startKindsJob(t testing.TB, s *Store, onConflict string, orgs []SplitOrg, units []Unit, data [][]byte) *kindsRun {
 	t.Helper()
+	return startKindsJobOf(t, s, "", onConflict, orgs, units, data)
+}
+
+// startKindsJobOf is startKindsJob of a job whose data came in the member
+// sourceField (importdata.FieldDataOrgsV1 for v1 data).
+func startKindsJobOf(t testing.TB, s *Store, sourceField, onConflict string, orgs []SplitOrg, units []Unit, data [][]byte) *kindsRun {
+	t.Helper()
 	ctx := context.Background()
 	job, _, err := s.CreateJob(ctx, NewJob{Kind: KindImport, InstanceID: kindsInstance, Caller: "test",
-		OnConflict: onConflict, Timeout: time.Hour})
+		SourceField: sourceField, OnConflict: onConflict, Timeout: time.Hour})
 	if err != nil {
 		t.Fatalf("create job: %v", err)
 	}
@@ -126,6 +133,13 @@ func (r *kindsRun) applyAll(t testing.TB, s *Store) {
 // stages, each running that stage's steps.
 func kindsImport(t testing.TB, s *Store, stages []kindsStage, onConflict, payload string) *kindsRun {
 	t.Helper()
+	return kindsImportOf(t, s, stages, "", onConflict, payload)
+}
+
+// kindsImportOf is kindsImport of data given in the member sourceField:
+// importdata.FieldDataOrgsV1 imports v1 data.
+func kindsImportOf(t testing.TB, s *Store, stages []kindsStage, sourceField, onConflict, payload string) *kindsRun {
+	t.Helper()
 	split, orgs := kindsDecode(t, payload)
 	var units []Unit
 	var data [][]byte
@@ -135,7 +149,7 @@ func kindsImport(t testing.TB, s *Store, stages []kindsStage, onConflict, payloa
 			data = append(data, orgs[i])
 		}
 	}
-	r := startKindsJob(t, s, onConflict, split, units, data)
+	r := startKindsJobOf(t, s, sourceField, onConflict, split, units, data)
 	r.applyAll(t, s)
 	return r
 }

@@ -93,10 +93,16 @@ func Steps() []Step {
 }
 
 // decodeUnit decodes the members of raw, the unit's bytes of the payload,
-// that its steps read.
-func decodeUnit(u Unit, raw []byte) (*importdata.DataOrg, error) {
-	if u.Field != "" {
+// that its steps read. A unit of a v1 payload (v1 true) is decoded as v1 and
+// converted to v2 (importdata.DataOrgV1.ToV2); its Field is a v1 member.
+func decodeUnit(u Unit, raw []byte, v1 bool) (*importdata.DataOrg, error) {
+	switch {
+	case u.Field != "" && v1:
+		return importdata.DecodeChunkV1(raw, u.Field)
+	case u.Field != "":
 		return importdata.DecodeChunk(raw, u.Field)
+	case v1:
+		return importdata.DecodeOrgV1(raw, fieldsOf(u.Steps))
 	}
 	return importdata.DecodeOrg(raw, fieldsOf(u.Steps))
 }

@@ -13,14 +13,18 @@ import (
 // its steps need, and each chunk of a large array a unit of its own. A step
 // runs when the org has one of its members, or always when it says so (the
 // org step). It also adds the org's entity counts to totals.
-func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, totals map[string]int) []store.Unit {
+//
+// In a v1 payload (v1 true) a step reads the v1 members its v2 members are
+// converted from (importdata.V1Sources) and runs when the first of them is
+// in the org; the org's layout and the units name members as v1 does.
+func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, totals map[string]int, v1 bool) []store.Unit {
 	var units []store.Unit
 	stage, seq := 0, 0
 	var group []store.Step
 	flush := func() {
 		if len(group) > 0 {
 			u := store.Unit{JobID: jobID, Stage: stage, OrgIndex: org.Index, Seq: seq,
-				SrcStart: org.Start, SrcEnd: org.End, Spans: memberSpans(org, group)}
+				SrcStart: org.Start, SrcEnd: org.End, Spans: memberSpans(org, group, v1)}
 			for _, s := range group {
 				u.Steps = append(u.Steps, s.Name)
 			}
@@ -34,8 +38,9 @@ func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, total
 			flush()
 			stage, seq = s.Stage, 0
 		}
+		decides := deciding(s, v1)
 		if !s.Chunkable {
-			if n, present := count(org, s); present {
+			if n, present := count(org, s, decides); present {
 				group = append(group, s)
 				if !s.Uncounted {
 					totals[s.Name] += n
@@ -43,7 +48,11 @@ func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, total
 			}
 			continue
 		}
-		arr := org.Arrays[s.Fields[0]]
+		if len(decides) == 0 {
+			continue
+		}
+		field := decides[0]
+		arr := org.Arrays[field]
 		if arr == nil || arr.Count == 0 {
 			continue
 		}
@@ -55,7 +64,7 @@ func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, total
 		flush()
 		for _, c := range arr.Chunks {
 			units = append(units, store.Unit{JobID: jobID, Stage: stage, OrgIndex: org.Index, Seq: seq,
-				Steps: []string{s.Name}, Field: s.Fields[0], FirstItem: c.First, SrcStart: c.Start, SrcEnd: c.End})
+				Steps: []string{s.Name}, Field: field, FirstItem: c.First, SrcStart: c.Start, SrcEnd: c.End})
 			seq++
 		}
 	}
@@ -63,12 +72,40 @@ func planUnits(jobID string, org importdata.OrgLayout, steps []store.Step, total
 	return units
 }
 
-// count returns the number of entities of a step that is not chunkable in
-// the org, the elements of its array members or else one, and whether the
-// step runs at all.
-func count(org importdata.OrgLayout, s store.Step) (n int, present bool) {
-	arrays := false
+// deciding returns the members of a step that decide whether it runs and
+// what it counts: its Fields, or in a v1 payload the first v1 source of each.
+func deciding(s store.Step, v1 bool) []string {
+	if !v1 {
+		return s.Fields
+	}
+	var out []string
 	for _, f := range s.Fields {
+		if src := importdata.V1Sources(f); len(src) > 0 {
+			out = append(out, src[0])
+		}
+	}
+	return out
+}
+
+// reads returns the members a step reads: its Fields, or in a v1 payload
+// every v1 source of them.
+func reads(s store.Step, v1 bool) []string {
+	if !v1 {
+		return s.Fields
+	}
+	var out []string
+	for _, f := range s.Fields {
+		out = append(out, importdata.V1Sources(f)...)
+	}
+	return out
+}
+
+// count returns the number of entities of a step that is not chunkable in
+// the org, the elements of its array members (of fields, the members that
+// decide) or else one, and whether the step runs at all.
+func count(org importdata.OrgLayout, s store.Step, fields []string) (n int, present bool) {
+	arrays := false
+	for _, f := range fields {
 		if _, ok := org.Members[importdata.MemberKey(f)]; ok {
 			present = true
 		}
@@ -85,7 +122,7 @@ func count(org importdata.OrgLayout, s store.Step) (n int, present bool) {
 
 // memberSpans returns the spans of the org's members that the steps read,
 // with "orgId", in the order of the org.
-func memberSpans(org importdata.OrgLayout, steps []store.Step) []store.Span {
+func memberSpans(org importdata.OrgLayout, steps []store.Step, v1 bool) []store.Span {
 	spans := []store.Span{}
 	seen := map[string]bool{}
 	add := func(field string) {
@@ -97,7 +134,7 @@ func memberSpans(org importdata.OrgLayout, steps []store.Step) []store.Span {
 	}
 	add("orgId")
 	for _, s := range steps {
-		for _, f := range s.Fields {
+		for _, f := range reads(s, v1) {
 			add(f)
 		}
 	}

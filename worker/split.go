@@ -60,9 +60,10 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	var units []store.Unit
 	totals := map[string]int{}
 	src := w.st.PayloadReader(ctx, job.ID, job.SourceSize, 0)
-	err := importdata.ScanOrgs(src, importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize}, func(org importdata.OrgLayout) error {
+	v1 := job.SourceField == importdata.FieldDataOrgsV1
+	err := importdata.ScanOrgs(src, importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: v1}, func(org importdata.OrgLayout) error {
 		orgs = append(orgs, store.SplitOrg{Index: org.Index, OrgID: org.OrgID})
-		units = append(units, planUnits(job.ID, org, steps, totals)...)
+		units = append(units, planUnits(job.ID, org, steps, totals, v1)...)
 		return ctx.Err()
 	})
 	if err != nil {
