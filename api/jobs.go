@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -54,7 +53,7 @@ func optTimestamp(t *time.Time) string {
 }
 
 // view renders a job with its progress.
-func (s *Server) view(ctx context.Context, j store.Job) (jobView, error) {
+func view(j store.Job, p store.Progress) jobView {
 	v := jobView{
 		JobID:      j.ID,
 		Kind:       j.Kind,
@@ -68,10 +67,6 @@ func (s *Server) view(ctx context.Context, j store.Job) (jobView, error) {
 	if j.Timeout > 0 {
 		v.Timeout = j.Timeout.String()
 	}
-	p, err := s.st.Progress(ctx, j.ID)
-	if err != nil {
-		return v, fmt.Errorf("progress of job %s: %w", j.ID, err)
-	}
 	pv := &progressView{UnitsTotal: p.UnitsTotal, UnitsDone: p.UnitsDone, BytesTotal: p.BytesTotal, Percent: p.Percent}
 	if len(p.Kinds) > 0 {
 		pv.Kinds = make(map[string]kindView, len(p.Kinds))
@@ -82,7 +77,7 @@ func (s *Server) view(ctx context.Context, j store.Job) (jobView, error) {
 	if pv.Kinds != nil || pv.UnitsTotal != 0 || pv.BytesTotal != 0 || pv.Percent != 0 {
 		v.Progress = pv
 	}
-	return v, nil
+	return v
 }
 
 // job loads the job of the :id path parameter in the caller's scope; a job
@@ -99,11 +94,11 @@ func (s *Server) job(c echo.Context) (store.Job, error) {
 }
 
 func (s *Server) writeJob(c echo.Context, status int, j store.Job) error {
-	v, err := s.view(c.Request().Context(), j)
+	p, err := s.st.Progress(c.Request().Context(), j.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("progress of job %s: %w", j.ID, err)
 	}
-	return c.JSON(status, v)
+	return c.JSON(status, view(j, p))
 }
 
 func (s *Server) getJob(c echo.Context) error {
@@ -157,13 +152,17 @@ func (s *Server) listJobs(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("list jobs: %w", err)
 	}
+	ids := make([]string, len(page.Jobs))
+	for i, j := range page.Jobs {
+		ids[i] = j.ID
+	}
+	progress, err := s.st.Progresses(ctx, ids)
+	if err != nil {
+		return err
+	}
 	out := jobList{Jobs: make([]jobView, 0, len(page.Jobs)), NextCursor: page.Next}
 	for _, j := range page.Jobs {
-		v, err := s.view(ctx, j)
-		if err != nil {
-			return err
-		}
-		out.Jobs = append(out.Jobs, v)
+		out.Jobs = append(out.Jobs, view(j, progress[j.ID]))
 	}
 	return c.JSON(http.StatusOK, out)
 }

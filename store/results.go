@@ -138,32 +138,72 @@ func (s *Store) Progress(ctx context.Context, jobID string) (Progress, error) {
 	return progress(ctx, s.pool, jobID)
 }
 
+// Progresses returns the progress of each of the jobs jobIDs that exists, by
+// id, with one query: for a page of a job list. Like Progress, it does not
+// check the caller's scope.
+func (s *Store) Progresses(ctx context.Context, jobIDs []string) (map[string]Progress, error) {
+	valid := make([]string, 0, len(jobIDs))
+	for _, id := range jobIDs {
+		if ValidJobID(id) {
+			valid = append(valid, id)
+		}
+	}
+	rows, err := s.pool.Query(ctx, progressSQL, valid)
+	if err != nil {
+		return nil, fmt.Errorf("progress of jobs: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]Progress, len(valid))
+	for rows.Next() {
+		id, p, err := scanProgress(rows)
+		if err != nil {
+			return nil, fmt.Errorf("progress of jobs: %w", err)
+		}
+		out[id] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("progress of jobs: %w", err)
+	}
+	return out, nil
+}
+
+// progressSQL reads the progress of the jobs whose ids are in $1.
+const progressSQL = `
+	SELECT j.id::text, j.status, j.totals, coalesce(j.source_size, 0),
+		(SELECT count(*) FROM job_units u WHERE u.job_id = j.id),
+		(SELECT count(*) FROM job_units u WHERE u.job_id = j.id AND u.done),
+		(SELECT coalesce(jsonb_object_agg(c.key, jsonb_build_object('done', c.done, 'failed', c.failed, 'skipped', c.skipped)), '{}')
+			FROM (SELECT e.key,
+					sum(coalesce((e.value->>'done')::int, 0)) AS done,
+					sum(coalesce((e.value->>'failed')::int, 0)) AS failed,
+					sum(coalesce((e.value->>'skipped')::int, 0)) AS skipped
+				FROM job_units u, jsonb_each(u.counts) e
+				WHERE u.job_id = j.id
+				GROUP BY e.key) c)
+	FROM jobs j WHERE j.id = ANY($1::uuid[])`
+
 func progress(ctx context.Context, q querier, jobID string) (Progress, error) {
-	var (
-		p      Progress
-		status string
-		totals map[string]int
-		counts map[string]Counts
-	)
-	err := q.QueryRow(ctx, `
-		SELECT j.status, j.totals, coalesce(j.source_size, 0),
-			(SELECT count(*) FROM job_units u WHERE u.job_id = j.id),
-			(SELECT count(*) FROM job_units u WHERE u.job_id = j.id AND u.done),
-			(SELECT coalesce(jsonb_object_agg(c.key, jsonb_build_object('done', c.done, 'failed', c.failed, 'skipped', c.skipped)), '{}')
-				FROM (SELECT e.key,
-						sum(coalesce((e.value->>'done')::int, 0)) AS done,
-						sum(coalesce((e.value->>'failed')::int, 0)) AS failed,
-						sum(coalesce((e.value->>'skipped')::int, 0)) AS skipped
-					FROM job_units u, jsonb_each(u.counts) e
-					WHERE u.job_id = j.id
-					GROUP BY e.key) c)
-		FROM jobs j WHERE j.id = $1`, jobID).
-		Scan(&status, &totals, &p.BytesTotal, &p.UnitsTotal, &p.UnitsDone, &counts)
+	_, p, err := scanProgress(q.QueryRow(ctx, progressSQL, []string{jobID}))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Progress{}, ErrNotFound
 	}
 	if err != nil {
 		return Progress{}, fmt.Errorf("progress of job %s: %w", jobID, err)
+	}
+	return p, nil
+}
+
+// scanProgress reads a row of progressSQL.
+func scanProgress(row pgx.Row) (string, Progress, error) {
+	var (
+		id     string
+		p      Progress
+		status string
+		totals map[string]int
+		counts map[string]Counts
+	)
+	if err := row.Scan(&id, &status, &totals, &p.BytesTotal, &p.UnitsTotal, &p.UnitsDone, &counts); err != nil {
+		return "", Progress{}, err
 	}
 	p.Kinds = make(map[string]KindProgress, len(totals))
 	for k, n := range totals {
@@ -180,7 +220,7 @@ func progress(ctx context.Context, q querier, jobID string) (Progress, error) {
 	case p.UnitsTotal > 0:
 		p.Percent = math.Floor(float64(p.UnitsDone)/float64(p.UnitsTotal)*1000) / 10
 	}
-	return p, nil
+	return id, p, nil
 }
 
 // Errors returns a page of a job's entity errors in result order (pass, org,

@@ -447,3 +447,30 @@ func BenchmarkStore_WriteResult(b *testing.B) {
 	}
 	b.ReportMetric(float64(orgs*(perOrg/3)*3*b.N)/b.Elapsed().Seconds(), "entities/s")
 }
+
+func TestStore_Progresses(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	done := newResultJob(t, s, StatusSucceeded, nil, nil, nil)
+	running := newResultJob(t, s, StatusRunning, nil, nil, nil)
+	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET totals = '{"org": 2}' WHERE id = $1`, running.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Progresses(ctx, []string{done.ID, running.ID, "not-a-uuid", "7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Progress{
+		done.ID:    {Kinds: map[string]KindProgress{}, BytesTotal: int64(len(`{"orgs":[]}`)), Percent: 100},
+		running.ID: {Kinds: map[string]KindProgress{"org": {Total: 2}}, BytesTotal: int64(len(`{"orgs":[]}`))},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Progresses (-want +got):\n%s", diff)
+	}
+	for id, p := range got {
+		if one, err := s.Progress(ctx, id); err != nil || !cmp.Equal(one, p) {
+			t.Errorf("Progress(%s) = %+v, %v; Progresses gave %+v", id, one, err, p)
+		}
+	}
+}
