@@ -23,6 +23,8 @@ type jobView struct {
 	FinishedAt string        `json:"finishedAt,omitempty"`
 	Deadline   string        `json:"deadline,omitempty"`
 	Timeout    string        `json:"timeout,omitempty"`
+	OnConflict string        `json:"onConflict,omitempty"`
+	DryRun     bool          `json:"dryRun,omitempty"`
 	Progress   *progressView `json:"progress,omitempty"`
 	Error      string        `json:"error,omitempty"`
 }
@@ -41,6 +43,8 @@ type kindView struct {
 	Done    int `json:"done,omitempty"`
 	Failed  int `json:"failed,omitempty"`
 	Skipped int `json:"skipped,omitempty"`
+	// Overwritten counts existing entities updated in place (onConflict OVERWRITE).
+	Overwritten int `json:"overwritten,omitempty"`
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -63,6 +67,8 @@ func view(j store.Job, p store.Progress) jobView {
 		FinishedAt: optTimestamp(j.FinishedAt),
 		Deadline:   optTimestamp(j.Deadline),
 		Error:      j.Error,
+		OnConflict: j.OnConflict,
+		DryRun:     j.DryRun,
 	}
 	if j.Timeout > 0 {
 		v.Timeout = j.Timeout.String()

@@ -28,7 +28,16 @@ type Counts struct {
 	Done    int `json:"done,omitempty"`
 	Failed  int `json:"failed,omitempty"`
 	Skipped int `json:"skipped,omitempty"`
+	// Overwritten counts existing entities updated in place (onConflict OVERWRITE).
+	Overwritten int `json:"overwritten,omitempty"`
 }
+
+// Outcomes of an entity in job_results besides "ok" and "error", each
+// listed in the result under its name.
+const (
+	outcomeSkipped     = "skipped"
+	outcomeOverwritten = "overwritten"
+)
 
 // ApplyResult says what applying a unit did.
 type ApplyResult struct {
@@ -248,10 +257,24 @@ func (a *applier) succeed(step *Step, item int, typ, id string, f ...string) {
 	a.results = append(a.results, r)
 }
 
+// overwrote records an existing entity that was updated in place
+// (onConflict OVERWRITE); like a success, it has an entry in the step's
+// success list.
+func (a *applier) overwrote(step *Step, item int, typ, id string, f ...string) {
+	a.count(step).Overwritten++
+	r := result{step: step, item: item, outcome: outcomeOverwritten, typ: typ, id: id}
+	copy(r.f[:], f)
+	a.results = append(a.results, r)
+}
+
+// overwriting reports whether existing entities are updated in place
+// (onConflict OVERWRITE).
+func (a *applier) overwriting() bool { return a.job.OnConflict == importdata.OnConflictOverwrite }
+
 // skip records an entity that existed and was left alone (onConflict SKIP).
 func (a *applier) skip(step *Step, item int, typ, id string) {
 	a.count(step).Skipped++
-	a.results = append(a.results, result{step: step, item: item, outcome: "skipped", typ: typ, id: id})
+	a.results = append(a.results, result{step: step, item: item, outcome: outcomeSkipped, typ: typ, id: id})
 }
 
 // finish writes the results, marks the unit done and moves the job's stage.

@@ -30,34 +30,35 @@ func applyProjects(ctx context.Context, a *applier, step *Step, org *importdata.
 		return err
 	}
 	seen := map[string]bool{}
-	var idx []int
-	var pid, name, labeling []string
-	var assertion, check, hasCheck []bool
+	var ins, upd projectRows
 	for i, it := range items {
 		p := it.V
-		switch {
+		switch owner := owners[p.ProjectID]; {
 		case !o.open(i):
-		case owners[p.ProjectID] != "" || seen[p.ProjectID]:
+		case seen[p.ProjectID]:
 			o.exists(i, projectExists)
+		case owner != "" && a.overwriting() && owner == a.orgID:
+			seen[p.ProjectID] = true
+			upd.add(i, p)
+		case owner != "":
+			o.exists(i, a.existsIn(projectExists, owner))
 		default:
 			seen[p.ProjectID] = true
-			idx = append(idx, i)
-			pid, name, labeling = append(pid, p.ProjectID), append(name, p.Project.Name), append(labeling, p.Project.PrivateLabelingSetting.String())
-			assertion, check, hasCheck = append(assertion, p.Project.ProjectRoleAssertion), append(check, p.Project.ProjectRoleCheck), append(hasCheck, p.Project.HasProjectCheck)
+			ins.add(i, p)
 		}
 	}
-	if len(idx) > 0 {
+	if len(ins.idx) > 0 {
 		rows, err := a.textRows(ctx, "insert projects", `INSERT INTO projects (instance_id, org_id, id, name,
 				project_role_assertion, project_role_check, has_project_check, private_labeling_setting)
 			SELECT $1, $2, t.* FROM unnest($3::text[], $4::text[], $5::bool[], $6::bool[], $7::bool[], $8::text[])
 				AS t(id, name, assertion, role_check, has_check, labeling)
 			ON CONFLICT DO NOTHING RETURNING id`,
-			a.job.InstanceID, a.orgID, pid, name, assertion, check, hasCheck, labeling)
+			ins.args(a)...)
 		if err != nil {
 			return err
 		}
 		inserted := firstColumn(rows)
-		for _, i := range idx {
+		for _, i := range ins.idx {
 			if id := items[i].V.ProjectID; inserted[id] {
 				o.ok(i, id)
 			} else {
@@ -65,5 +66,37 @@ func applyProjects(ctx context.Context, a *applier, step *Step, org *importdata.
 			}
 		}
 	}
+	if len(upd.idx) > 0 {
+		rows, err := a.textRows(ctx, "update projects", `UPDATE projects p SET name = t.name,
+				project_role_assertion = t.assertion, project_role_check = t.role_check,
+				has_project_check = t.has_check, private_labeling_setting = t.labeling
+			FROM unnest($3::text[], $4::text[], $5::bool[], $6::bool[], $7::bool[], $8::text[])
+				AS t(id, name, assertion, role_check, has_check, labeling)
+			WHERE p.instance_id = $1 AND p.org_id = $2 AND p.id = t.id RETURNING p.id`,
+			upd.args(a)...)
+		if err != nil {
+			return err
+		}
+		a.settleUpdated(o, upd.idx, upd.pid, firstColumn(rows), projectExists)
+	}
 	return o.flush()
+}
+
+// projectRows are the columns of projects to insert or update.
+type projectRows struct {
+	idx                        []int
+	pid, name, labeling        []string
+	assertion, check, hasCheck []bool
+}
+
+func (r *projectRows) add(i int, p importdata.DataProject) {
+	r.idx = append(r.idx, i)
+	r.pid, r.name, r.labeling = append(r.pid, p.ProjectID), append(r.name, p.Project.Name), append(r.labeling, p.Project.PrivateLabelingSetting.String())
+	r.assertion, r.check = append(r.assertion, p.Project.ProjectRoleAssertion), append(r.check, p.Project.ProjectRoleCheck)
+	r.hasCheck = append(r.hasCheck, p.Project.HasProjectCheck)
+}
+
+// args are the parameters $1 to $8 of the insert and the update.
+func (r *projectRows) args(a *applier) []any {
+	return []any{a.job.InstanceID, a.orgID, r.pid, r.name, r.assertion, r.check, r.hasCheck, r.labeling}
 }

@@ -49,6 +49,7 @@ const (
 	outcomeOK
 	outcomeFailed
 	outcomeExisted
+	outcomeUpdated
 )
 
 // newOutcomes returns the outcomes of n items of step, of the step's Type.
@@ -75,6 +76,12 @@ func (o *outcomes) exists(i int, msg string) {
 // the step's entries are plain strings) with the entry's fields f.
 func (o *outcomes) ok(i int, okID string, f ...string) {
 	o.list[i].state, o.list[i].okID, o.list[i].f = outcomeOK, okID, f
+}
+
+// overwrote records an existing item that was updated in place (onConflict
+// OVERWRITE), with its success-list entry as ok's.
+func (o *outcomes) overwrote(i int, okID string, f ...string) {
+	o.list[i].state, o.list[i].okID, o.list[i].f = outcomeUpdated, okID, f
 }
 
 // note adds an error of type typ about a follow-up of item i.
@@ -123,6 +130,8 @@ func (o *outcomes) flush() error {
 			a.fail(o.step, item, o.typ, r.id, r.msg)
 		case outcomeExisted:
 			a.failOrExisting(o.step, item, o.typ, r.id, r.msg)
+		case outcomeUpdated:
+			a.overwrote(o.step, item, o.typ, r.okID, r.f...)
 		default:
 			return fmt.Errorf("%s[%d] has no outcome", o.step.Name, item)
 		}
@@ -259,6 +268,30 @@ func (a *applier) settleNamed(ctx context.Context, o *outcomes, what, table stri
 		}
 	}
 	return nil
+}
+
+// existsIn is the error msg of an entity whose key exists in org owner,
+// with, when onConflict is OVERWRITE and owner is another org, why it was
+// not updated: OVERWRITE updates only entities of the imported org.
+func (a *applier) existsIn(msg, owner string) string {
+	if !a.overwriting() || owner == a.orgID {
+		return msg
+	}
+	return msg + fmt.Sprintf(" (it belongs to org %q; onConflict OVERWRITE updates only entities of the imported org)", owner)
+}
+
+// settleUpdated records the outcome of the items an update was given (item
+// idx[j] of key keys[j]): those it returned were overwritten; another was
+// deleted or moved meanwhile and is reported with msg, the error of an
+// existing entity.
+func (a *applier) settleUpdated(o *outcomes, idx []int, keys []string, updated map[string]bool, msg string) {
+	for j, i := range idx {
+		if updated[keys[j]] {
+			o.overwrote(i, keys[j])
+		} else {
+			o.exists(i, msg)
+		}
+	}
 }
 
 // tuple is a composite key (project id, user id, ...) of a look-up or a dedup.

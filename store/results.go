@@ -103,8 +103,9 @@ type ErrorPage struct {
 type KindProgress struct {
 	// Total is the number of entities of the kind in the source, known after the split.
 	Total int
-	// Done, Failed and Skipped count the entities of units that have finished.
-	Done, Failed, Skipped int
+	// Done, Failed, Skipped and Overwritten count the entities of units
+	// that have finished; Done counts the created ones.
+	Done, Failed, Skipped, Overwritten int
 }
 
 // Progress is how far a job is.
@@ -124,7 +125,7 @@ type Progress struct {
 func (p Progress) NotAttempted() int {
 	n := 0
 	for _, k := range p.Kinds {
-		n += max(k.Total-k.Done-k.Failed-k.Skipped, 0)
+		n += max(k.Total-k.Done-k.Failed-k.Skipped-k.Overwritten, 0)
 	}
 	return n
 }
@@ -172,11 +173,13 @@ const progressSQL = `
 	SELECT j.id::text, j.status, j.totals, coalesce(j.source_size, 0),
 		(SELECT count(*) FROM job_units u WHERE u.job_id = j.id),
 		(SELECT count(*) FROM job_units u WHERE u.job_id = j.id AND u.done),
-		(SELECT coalesce(jsonb_object_agg(c.key, jsonb_build_object('done', c.done, 'failed', c.failed, 'skipped', c.skipped)), '{}')
+		(SELECT coalesce(jsonb_object_agg(c.key, jsonb_build_object('done', c.done, 'failed', c.failed, 'skipped', c.skipped,
+				'overwritten', c.overwritten)), '{}')
 			FROM (SELECT e.key,
 					sum(coalesce((e.value->>'done')::int, 0)) AS done,
 					sum(coalesce((e.value->>'failed')::int, 0)) AS failed,
-					sum(coalesce((e.value->>'skipped')::int, 0)) AS skipped
+					sum(coalesce((e.value->>'skipped')::int, 0)) AS skipped,
+					sum(coalesce((e.value->>'overwritten')::int, 0)) AS overwritten
 				FROM job_units u, jsonb_each(u.counts) e
 				WHERE u.job_id = j.id
 				GROUP BY e.key) c)
@@ -211,7 +214,7 @@ func scanProgress(row pgx.Row) (string, Progress, error) {
 	}
 	for k, c := range counts {
 		kp := p.Kinds[k]
-		kp.Done, kp.Failed, kp.Skipped = c.Done, c.Failed, c.Skipped
+		kp.Done, kp.Failed, kp.Skipped, kp.Overwritten = c.Done, c.Failed, c.Skipped, c.Overwritten
 		p.Kinds[k] = kp
 	}
 	switch {
@@ -320,7 +323,10 @@ const (
 // ImportDataResponse plus zimport's fields:
 //
 //	{"jobId", "status", "message"?, "errors": [{type, id, message}],
-//	 "success": {"orgs": [ImportDataSuccessOrg]}, "skipped": [{type, id}]}
+//	 "success": {"orgs": [ImportDataSuccessOrg]}, "skipped": [{type, id}],
+//	 "overwritten": [{type, id}]}
+//
+// An overwritten entity (onConflict OVERWRITE) is also in its success list.
 //
 // Errors are in import order (pass, org, kind, item); success orgs in input
 // order with their lists in proto field order. Empty lists are left out. The
@@ -333,7 +339,8 @@ func (s *Store) WriteResult(ctx context.Context, w io.Writer, job Job) error {
 // WriteResultNDJSON writes the result of an import job to w as
 // newline-delimited JSON: one {"error": {type, id, message}} line per error,
 // one {"org": ImportDataSuccessOrg} line per org, one {"skipped": {type, id}}
-// line per skipped entity, and a last line {"jobId", "status", "message"?}.
+// line per skipped entity, one {"overwritten": {type, id}} line per
+// overwritten entity, and a last line {"jobId", "status", "message"?}.
 func (s *Store) WriteResultNDJSON(ctx context.Context, w io.Writer, job Job) error {
 	return s.writeResult(ctx, w, job, formatNDJSON, newSuccessPlan(Steps()))
 }
@@ -365,8 +372,10 @@ func (s *Store) writeResult(ctx context.Context, w io.Writer, job Job, format re
 	if err := rw.success(ctx, tx, job.ID, plan); err != nil {
 		return err
 	}
-	if err := rw.skipped(ctx, tx, job.ID); err != nil {
-		return err
+	for _, outcome := range []string{outcomeSkipped, outcomeOverwritten} {
+		if err := rw.entities(ctx, tx, job.ID, outcome); err != nil {
+			return err
+		}
 	}
 	if format == formatJSON {
 		rw.buf = append(rw.buf, "}\n"...)
@@ -504,14 +513,17 @@ func (rw *resultWriter) errors(ctx context.Context, tx pgx.Tx, jobID string) err
 	return nil
 }
 
-func (rw *resultWriter) skipped(ctx context.Context, tx pgx.Tx, jobID string) error {
+// entities renders the {type, id} list of the entities whose outcome is
+// outcome ("skipped" or "overwritten"), under the list's name in JSON and one
+// line per entity in NDJSON.
+func (rw *resultWriter) entities(ctx context.Context, tx pgx.Tx, jobID, outcome string) error {
 	rows, err := tx.Query(ctx, `SELECT type, id FROM job_results
-		WHERE job_id = $1 AND outcome = 'skipped' ORDER BY pass, org_index, step, item, sub`, jobID)
+		WHERE job_id = $1 AND outcome = $2 ORDER BY pass, org_index, step, item, sub`, jobID, outcome)
 	if err != nil {
-		return fmt.Errorf("read skipped entities of job %s: %w", jobID, err)
+		return fmt.Errorf("read %s entities of job %s: %w", outcome, jobID, err)
 	}
 	var typ, id string
-	err = rw.list(rows, "skipped", "skipped", func() error {
+	err = rw.list(rows, outcome, outcome, func() error {
 		if err := rows.Scan(&typ, &id); err != nil {
 			return err
 		}
@@ -519,7 +531,7 @@ func (rw *resultWriter) skipped(ctx context.Context, tx pgx.Tx, jobID string) er
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("read skipped entities of job %s: %w", jobID, err)
+		return fmt.Errorf("read %s entities of job %s: %w", outcome, jobID, err)
 	}
 	return nil
 }
@@ -534,7 +546,7 @@ func (rw *resultWriter) success(ctx context.Context, tx pgx.Tx, jobID string, pl
 		SELECT o.org_index, o.org_id, r.step, r.id, r.f1, r.f2, r.f3, r.f4
 		FROM job_orgs o
 		LEFT JOIN job_results r ON r.job_id = o.job_id AND r.org_index = o.org_index
-			AND r.outcome = 'ok' AND r.step = ANY ($2::int[])
+			AND r.outcome IN ('ok', 'overwritten') AND r.step = ANY ($2::int[])
 		WHERE o.job_id = $1 AND (o.present IS TRUE OR EXISTS (
 			SELECT 1 FROM job_results x WHERE x.job_id = o.job_id AND x.org_index = o.org_index
 				AND x.step = $3 AND x.outcome = 'ok'))
