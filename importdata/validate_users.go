@@ -2,8 +2,10 @@ package importdata
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base32"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -76,8 +78,23 @@ func (p *Problems) publicKey(field string, b []byte) {
 		return
 	}
 	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
-		p.add(field, "is not a PKIX public key: "+err.Error())
+		p.add(field, "is not a PKIX public key: "+pkixReason(block.Type, err))
 	}
+}
+
+// pkixReason says why x509.ParsePKIXPublicKey refused the DER of a PEM block
+// of type blockType. The asn1 package's errors, which describe Go struct
+// tags, are replaced by what they mean for the key.
+func pkixReason(blockType string, err error) string {
+	if blockType == "RSA PUBLIC KEY" || strings.Contains(err.Error(), "ParsePKCS1PublicKey") {
+		return `a PKCS #1 RSA key ("RSA PUBLIC KEY"); convert it to PKIX ("PUBLIC KEY"), e.g. with openssl rsa -RSAPublicKey_in -pubout`
+	}
+	var structural asn1.StructuralError
+	var syntax asn1.SyntaxError
+	if errors.As(err, &structural) || errors.As(err, &syntax) {
+		return fmt.Sprintf("the %q block holds no DER-encoded SubjectPublicKeyInfo", blockType)
+	}
+	return strings.TrimPrefix(err.Error(), "x509: ")
 }
 
 // Validate checks a user's link to an IdP.

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -82,6 +83,14 @@ func TestValidate_UsersKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edPrivate, err := x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	long := strings.Repeat("é", 201)
 	tests := []struct {
 		name string
@@ -105,7 +114,14 @@ func TestValidate_UsersKinds(t *testing.T) {
 		{"key missing", &DataMachineKey{}, "p.keyId: is required; p.userId: is required; p.publicKey: is required"},
 		{"key not pem", &DataMachineKey{KeyID: "k", UserID: "u", PublicKey: Bytes("ssh-ed25519 AAAA")}, "p.publicKey: is not PEM-encoded"},
 		{"key not pkix", &DataMachineKey{KeyID: "k", UserID: "u",
-			PublicKey: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte("nope")})}, "p.publicKey: is not a PKIX public key: "},
+			PublicKey: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte("nope")})},
+			`p.publicKey: is not a PKIX public key: the "PUBLIC KEY" block holds no DER-encoded SubjectPublicKeyInfo`},
+		{"key pkcs1", &DataMachineKey{KeyID: "k", UserID: "u",
+			PublicKey: pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey)})},
+			`p.publicKey: is not a PKIX public key: a PKCS #1 RSA key ("RSA PUBLIC KEY"); convert it to PKIX ("PUBLIC KEY"), e.g. with openssl rsa -RSAPublicKey_in -pubout`},
+		{"key private", &DataMachineKey{KeyID: "k", UserID: "u",
+			PublicKey: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: edPrivate})},
+			`p.publicKey: is not a PKIX public key: the "PRIVATE KEY" block holds no DER-encoded SubjectPublicKeyInfo`},
 		{"link ok", &IDPUserLink{UserID: "u", IDPID: "i", ProvidedUserID: "x"}, ""},
 		{"link", &IDPUserLink{ProvidedUserName: long, IDPName: long},
 			"p.userId: is required; p.idpId: is required; p.providedUserId: is required; p.providedUserName: at most 200 characters; p.idpName: at most 200 characters"},
