@@ -121,8 +121,7 @@ func TestImport_BadInput(t *testing.T) {
 			400, codeInvalidArgument, "dataOrgsv1: orgs[0].triggerActions[0].triggerType: unknown value"},
 		{"v1 iamPolicy type", `{"dataOrgsv1":{"orgs":[{"orgId":"o","iamPolicy":{"userLoginMustBeDomain":"yes"}}]}}`,
 			400, codeInvalidArgument, "dataOrgsv1: orgs[0].iamPolicy.userLoginMustBeDomain: expected a boolean"},
-		{"dry run", `{"dataOrgs":{"orgs":[]},"dryRun":true}`, 400, codeInvalidArgument, "dryRun is not supported yet"},
-		{"overwrite", `{"dataOrgs":{"orgs":[]},"onConflict":"OVERWRITE"}`, 400, codeInvalidArgument, "onConflict OVERWRITE is not supported yet"},
+		{"dryRun not a boolean", `{"dataOrgs":{"orgs":[]},"dryRun":"yes"}`, 400, codeInvalidArgument, "dryRun: expected a boolean, got string"},
 		{"unknown onConflict", `{"dataOrgs":{"orgs":[]},"onConflict":"MERGE"}`, 400, codeInvalidArgument, `onConflict: unknown value "MERGE"`},
 		{"too large", big, 413, codeResourceExhausted, "dataOrgsS3 or dataOrgsGcs"},
 		{"nul in orgId", `{"dataOrgs":{"orgs":[{"orgId":"o\u0000"}]}}`, 400, codeInvalidArgument,
@@ -141,7 +140,6 @@ func TestImport_BadInput(t *testing.T) {
 			"only one data field may be set, got data_orgs and data_orgs_s3"},
 		{"onConflict unknown number", `{"dataOrgs":{"orgs":[]},"onConflict":7}`, 400, codeInvalidArgument,
 			"onConflict: unknown value 7 (want FAIL, SKIP or OVERWRITE, or their numbers 0, 1 or 2)"},
-		{"onConflict number of overwrite", `{"dataOrgs":{"orgs":[]},"onConflict":2}`, 400, codeInvalidArgument, "onConflict OVERWRITE is not supported yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.do(req{method: "POST", path: "/import", token: e.pat, body: tc.body})
@@ -168,16 +166,23 @@ func TestImport_BadInput(t *testing.T) {
 	}
 }
 
-func TestImport_OnConflictNumber(t *testing.T) {
+func TestImport_OnConflictAndDryRun(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	id, _ := e.submit(`{"dataOrgs":{"orgs":[]},"onConflict":1}`, nil)
-	var got string
-	if err := e.db.QueryRow(context.Background(), `SELECT on_conflict FROM jobs WHERE id = $1`, id).Scan(&got); err != nil {
-		t.Fatal(err)
-	}
-	if got != "SKIP" {
-		t.Errorf("on_conflict = %q, want SKIP", got)
+	for _, tc := range []struct{ body, onConflict string }{
+		{`{"dataOrgs":{"orgs":[]},"onConflict":1}`, "SKIP"},
+		{`{"dataOrgs":{"orgs":[]},"onConflict":2,"dryRun":true}`, "OVERWRITE"},
+		{`{"dataOrgs":{"orgs":[]},"onConflict":"ON_CONFLICT_OVERWRITE"}`, "OVERWRITE"},
+	} {
+		id, _ := e.submit(tc.body, nil)
+		var got string
+		var dryRun bool
+		if err := e.db.QueryRow(context.Background(), `SELECT on_conflict, dry_run FROM jobs WHERE id = $1`, id).Scan(&got, &dryRun); err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.Contains(tc.body, `"dryRun":true`); got != tc.onConflict || dryRun != want {
+			t.Errorf("%s: on_conflict = %q, dry_run = %v; want %q, %v", tc.body, got, dryRun, tc.onConflict, want)
+		}
 	}
 }
 
@@ -303,7 +308,7 @@ func TestImport_Submit(t *testing.T) {
 				t.Errorf("createdAt: %v", err)
 			}
 			delete(got, "createdAt")
-			want := map[string]any{"jobId": id, "kind": "import", "status": "queued", "timeout": "10m0s",
+			want := map[string]any{"jobId": id, "kind": "import", "status": "queued", "timeout": "10m0s", "onConflict": "FAIL",
 				"progress": map[string]any{"bytesTotal": "48"}}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("job (-want +got):\n%s", diff)

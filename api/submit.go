@@ -66,12 +66,6 @@ func (s *Server) postImport(c echo.Context) error {
 	if req.Field != importdata.FieldDataOrgs && req.Field != importdata.FieldDataOrgsV1 {
 		return errInvalid("%s is not supported by this version; send the data inline as dataOrgs or dataOrgsv1", req.Field)
 	}
-	if req.DryRun {
-		return errInvalid("dryRun is not supported yet")
-	}
-	if req.OnConflict == importdata.OnConflictOverwrite {
-		return errInvalid("onConflict OVERWRITE is not supported yet")
-	}
 	timeout, err := s.timeout(req.Timeout)
 	if err != nil {
 		return err
@@ -83,6 +77,7 @@ func (s *Server) postImport(c echo.Context) error {
 		Caller:         cl.name(),
 		SourceField:    req.Field,
 		OnConflict:     req.OnConflict,
+		DryRun:         req.DryRun,
 		Timeout:        timeout,
 		Payload:        req.Inline,
 		IdempotencyKey: key,

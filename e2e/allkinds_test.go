@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"regexp"
 	"sort"
@@ -42,8 +43,10 @@ var runValues = regexp.MustCompile(`(https://)[^/"]*(/ui/)|(codeID=|code=)[^&"]*
 // TestImport_AllKindsGolden imports every kind of entity, with invalid
 // values, cross-org references and dependants of failed entities, through
 // the real API and worker, and compares the result with a golden file. A
-// second run with onConflict SKIP reports the existing entities as skipped,
-// a third with FAIL as errors; neither changes anything.
+// dry run before it has the same result and writes nothing. A second run
+// with onConflict SKIP reports the existing entities as skipped, a third
+// with FAIL as errors; neither changes anything. A fourth with OVERWRITE
+// updates them in place with the same values.
 func TestImport_AllKindsGolden(t *testing.T) {
 	s := newStack(t)
 	s.startWorker("worker")
@@ -53,12 +56,32 @@ func TestImport_AllKindsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// A dry run first: the instance stays empty, and the result is the one
+	// of the real run below.
+	dry := s.submit(pat, withOption(t, body, `"dryRun": true`))
+	if job := s.waitJob(dry, pat, 2*time.Minute); job["status"] != "completed_with_errors" || job["dryRun"] != true {
+		t.Fatalf("dry run: status = %v, dryRun = %v; want completed_with_errors, true: %v", job["status"], job["dryRun"], job)
+	}
+	dryResult := runValues.ReplaceAll(normalizeResult(t, s.result(dry, pat)), []byte("${1}${3}${4}…${2}"))
+	for table, rows := range snapshot(s, instanceID) {
+		if len(rows) > 0 {
+			t.Errorf("the dry run wrote %d rows to %s", len(rows), table)
+		}
+	}
+	if n := s.query(`SELECT count(*) FROM instances WHERE id LIKE 'dry-run:%'`)[0][0]; n != "0" {
+		t.Errorf("%s scratch instances remain after the dry run", n)
+	}
+
 	id := s.submit(pat, body)
 	if job := s.waitJob(id, pat, 2*time.Minute); job["status"] != "completed_with_errors" {
 		t.Fatalf("status = %v, want completed_with_errors: %v", job["status"], job)
 	}
 	got := runValues.ReplaceAll(normalizeResult(t, s.result(id, pat)), []byte("${1}${3}${4}…${2}"))
 	compareGolden(t, "testdata/allkinds.golden.json", got)
+	if diff := cmp.Diff(string(got), string(dryResult)); diff != "" {
+		t.Errorf("the dry run's result differs from the real run's (-real +dry):\n%s", diff)
+	}
 	before := snapshot(s, instanceID)
 	for _, table := range directoryTables {
 		if len(before[table]) == 0 {
@@ -66,11 +89,7 @@ func TestImport_AllKindsGolden(t *testing.T) {
 		}
 	}
 
-	skip := bytes.Replace(body, []byte(`"timeout": "2m"`), []byte(`"timeout": "2m", "onConflict": "SKIP"`), 1)
-	if bytes.Equal(skip, body) {
-		t.Fatal("testdata/allkinds.json has no timeout member to add onConflict to")
-	}
-	again := s.submit(pat, skip)
+	again := s.submit(pat, withOption(t, body, `"onConflict": "SKIP"`))
 	if job := s.waitJob(again, pat, 2*time.Minute); job["status"] != "completed_with_errors" {
 		t.Fatalf("re-run status = %v, want completed_with_errors (the invalid entities fail again): %v", job["status"], job)
 	}
@@ -90,4 +109,54 @@ func TestImport_AllKindsGolden(t *testing.T) {
 	if diff := cmp.Diff(before, snapshot(s, instanceID)); diff != "" {
 		t.Errorf("the FAIL re-run changed the directory (-before +after):\n%s", diff)
 	}
+
+	// With OVERWRITE, every existing entity is updated in place with the
+	// same values: listed as overwritten and in its success list, and the
+	// directory holds what it held, but for secrets sealed or hashed anew
+	// and the new passwordless registration codes.
+	again = s.submit(pat, withOption(t, body, `"onConflict": "OVERWRITE"`))
+	if job := s.waitJob(again, pat, 2*time.Minute); job["status"] != "completed_with_errors" {
+		t.Fatalf("OVERWRITE re-run status = %v, want completed_with_errors: %v", job["status"], job)
+	}
+	got = runValues.ReplaceAll(normalizeResult(t, s.result(again, pat)), []byte("${1}${3}${4}…${2}"))
+	compareGolden(t, "testdata/allkinds.overwrite.golden.json", got)
+	regenerated := map[string][]string{"users": {"password_hash"}, "user_otp": {"secret_sealed"}, "idps": {"client_secret_sealed"}}
+	after := snapshot(s, instanceID)
+	delete(after, "passwordless_codes")
+	delete(before, "passwordless_codes")
+	if diff := cmp.Diff(withoutColumns(t, before, regenerated), withoutColumns(t, after, regenerated)); diff != "" {
+		t.Errorf("the OVERWRITE re-run with the same data changed the directory (-before +after):\n%s", diff)
+	}
+}
+
+// withOption adds a member (`"dryRun": true`) to an import request that has
+// a "timeout" member.
+func withOption(t testing.TB, body []byte, member string) []byte {
+	t.Helper()
+	out := bytes.Replace(body, []byte(`"timeout": "2m"`), []byte(`"timeout": "2m", `+member), 1)
+	if bytes.Equal(out, body) {
+		t.Fatal("the request has no timeout member to add " + member + " to")
+	}
+	return out
+}
+
+// withoutColumns returns a snapshot without the named columns of its tables.
+func withoutColumns(t testing.TB, snap map[string][]string, columns map[string][]string) map[string][]string {
+	t.Helper()
+	out := make(map[string][]string, len(snap))
+	for table, rows := range snap {
+		for _, r := range rows {
+			var row map[string]any
+			if err := json.Unmarshal([]byte(r), &row); err != nil {
+				t.Fatalf("%s row %s: %v", table, r, err)
+			}
+			for _, c := range columns[table] {
+				delete(row, c)
+			}
+			b, _ := json.Marshal(row)
+			out[table] = append(out[table], string(b))
+		}
+		sort.Strings(out[table])
+	}
+	return out
 }

@@ -10,7 +10,9 @@ import (
 
 // step adds public keys to the org's applications that authenticate with
 // PRIVATE_KEY_JWT, with their given ids (ZITADEL's AddApplicationKeyWithID).
-// The key's clientId is stored as given.
+// The key's clientId is stored as given. With onConflict OVERWRITE an
+// existing key of an app of the org is updated in place (client id, type,
+// public key, expiration); it stays with its app.
 func init() {
 	register(&Step{Name: "app_keys", Type: "app_key", Fields: []string{"appKeys"}, Stage: StagePass1, Order: 21,
 		Success: "appKeys", Chunkable: true, apply: applyAppKeys})
@@ -40,11 +42,18 @@ func applyAppKeys(ctx context.Context, a *applier, step *Step, org *importdata.D
 	if len(ids) == 0 {
 		return o.flush()
 	}
-	taken, err := a.existingIDs(ctx, "look up app keys", "app_keys", ids)
+	// The existing keys: their app and its org.
+	rows, err := a.textRows(ctx, "look up app keys", `SELECT k.id, k.app_id, coalesce(x.org_id, '') FROM app_keys k
+			LEFT JOIN apps x ON x.instance_id = k.instance_id AND x.id = k.app_id
+		WHERE k.instance_id = $1 AND k.id = ANY($2)`, a.job.InstanceID, ids)
 	if err != nil {
 		return err
 	}
-	rows, err := a.textRows(ctx, "look up apps", `SELECT id, project_id, org_id, auth_method_type FROM apps
+	keyApp, keyOrg := make(map[string]string, len(rows)), make(map[string]string, len(rows))
+	for _, r := range rows {
+		keyApp[r[0]], keyOrg[r[0]] = r[1], r[2]
+	}
+	rows, err = a.textRows(ctx, "look up apps", `SELECT id, project_id, org_id, auth_method_type FROM apps
 		WHERE instance_id = $1 AND id = ANY($2)`, a.job.InstanceID, distinctIDs(appIDs))
 	if err != nil {
 		return err
@@ -54,10 +63,8 @@ func applyAppKeys(ctx context.Context, a *applier, step *Step, org *importdata.D
 		apps[r[0]] = appRow{project: r[1], org: r[2], authMethod: r[3]}
 	}
 	now := time.Now()
-	var idx []int
-	var kid, pid, aid, cid, typ []string
-	var pub [][]byte
-	var exp []time.Time
+	seen := map[string]bool{}
+	var ins, upd appKeyRows
 	for i, it := range items {
 		if !o.open(i) {
 			continue
@@ -68,12 +75,18 @@ func applyAppKeys(ctx context.Context, a *applier, step *Step, org *importdata.D
 		if expires.IsZero() {
 			expires = keyNeverExpires
 		}
+		keyAppID, exists := keyApp[k.ID]
 		switch {
-		case taken[tuple{k.ID}]:
+		case seen[k.ID]:
 			o.exists(i, appKeyExists)
+		case exists && (!a.overwriting() || keyOrg[k.ID] != a.orgID):
+			o.exists(i, a.existsIn(appKeyExists, keyOrg[k.ID]))
 		case !found || app.project != k.ProjectID || app.org != a.orgID:
 			o.fail(i, zerr("COMMAND-sak24", "Errors.Project.App.NotFound",
 				fmt.Sprintf("app %q does not exist in project %q of org %q", k.AppID, k.ProjectID, a.orgID)))
+		case exists && keyAppID != k.AppID:
+			o.exists(i, appKeyExists+fmt.Sprintf(" (key %q belongs to app %q; onConflict OVERWRITE does not move a key to another app)",
+				k.ID, keyAppID))
 		case app.authMethod != importdata.OIDCAuthMethodTypePrivateKeyJWT.String() &&
 			app.authMethod != importdata.APIAuthMethodTypePrivateKeyJWT.String():
 			o.fail(i, zerr("COMMAND-Dff54", "Errors.Project.App.AuthMethodNoPrivateKeyJWT",
@@ -81,32 +94,61 @@ func applyAppKeys(ctx context.Context, a *applier, step *Step, org *importdata.D
 		case expires.Before(now):
 			o.fail(i, zerr("DOMAIN-dv3t5", "Errors.AuthNKey.ExpireBeforeNow",
 				fmt.Sprintf("%s.expirationDate: %s is in the past", a.path("appKeys", i), expires.Format(time.RFC3339))))
+		case exists:
+			seen[k.ID] = true
+			upd.add(i, k, expires)
 		default:
-			taken[tuple{k.ID}] = true
-			idx = append(idx, i)
-			kid, pid, aid, cid, typ = append(kid, k.ID), append(pid, k.ProjectID), append(aid, k.AppID), append(cid, k.ClientID), append(typ, k.Type.String())
-			pub, exp = append(pub, k.PublicKey), append(exp, expires)
+			seen[k.ID] = true
+			ins.add(i, k, expires)
 		}
 	}
-	if len(idx) == 0 {
-		return o.flush()
-	}
-	rows, err = a.textRows(ctx, "insert app keys", `INSERT INTO app_keys (instance_id, id, project_id, app_id, client_id,
-			key_type, public_key, expires_at)
-		SELECT $1, t.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::timestamptz[])
-			AS t(id, project_id, app_id, client_id, key_type, public_key, expires_at)
-		ON CONFLICT DO NOTHING RETURNING id`,
-		a.job.InstanceID, kid, pid, aid, cid, typ, pub, exp)
-	if err != nil {
-		return err
-	}
-	inserted := firstColumn(rows)
-	for _, i := range idx {
-		if id := items[i].V.ID; inserted[id] {
-			o.ok(i, id)
-		} else {
-			o.exists(i, appKeyExists) // added by a parallel unit meanwhile
+	if len(ins.idx) > 0 {
+		rows, err = a.textRows(ctx, "insert app keys", `INSERT INTO app_keys (instance_id, id, project_id, app_id, client_id,
+				key_type, public_key, expires_at)
+			SELECT $1, t.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::timestamptz[])
+				AS t(id, project_id, app_id, client_id, key_type, public_key, expires_at)
+			ON CONFLICT DO NOTHING RETURNING id`,
+			a.job.InstanceID, ins.kid, ins.pid, ins.aid, ins.cid, ins.typ, ins.pub, ins.exp)
+		if err != nil {
+			return err
 		}
+		inserted := firstColumn(rows)
+		for j, i := range ins.idx {
+			if id := ins.kid[j]; inserted[id] {
+				o.ok(i, id)
+			} else {
+				o.exists(i, appKeyExists) // added by a parallel unit meanwhile
+			}
+		}
+	}
+	if len(upd.idx) > 0 {
+		// The key stays with its app, of the org; its creation time is kept.
+		rows, err = a.textRows(ctx, "update app keys", `UPDATE app_keys k SET client_id = t.client_id, key_type = t.key_type,
+				public_key = t.public_key, expires_at = t.expires_at
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::timestamptz[])
+				AS t(id, project_id, app_id, client_id, key_type, public_key, expires_at)
+			WHERE k.instance_id = $1 AND k.id = t.id AND k.app_id = t.app_id AND k.project_id = t.project_id
+				AND EXISTS (SELECT 1 FROM apps x WHERE x.instance_id = $1 AND x.id = k.app_id AND x.org_id = $9)
+			RETURNING k.id`,
+			a.job.InstanceID, upd.kid, upd.pid, upd.aid, upd.cid, upd.typ, upd.pub, upd.exp, a.orgID)
+		if err != nil {
+			return err
+		}
+		a.settleUpdated(o, upd.idx, upd.kid, firstColumn(rows), appKeyExists)
 	}
 	return o.flush()
+}
+
+// appKeyRows are the columns of app_keys to insert or update.
+type appKeyRows struct {
+	idx                     []int
+	kid, pid, aid, cid, typ []string
+	pub                     [][]byte
+	exp                     []time.Time
+}
+
+func (r *appKeyRows) add(i int, k importdata.DataAppKey, expires time.Time) {
+	r.idx = append(r.idx, i)
+	r.kid, r.pid, r.aid, r.cid, r.typ = append(r.kid, k.ID), append(r.pid, k.ProjectID), append(r.aid, k.AppID), append(r.cid, k.ClientID), append(r.typ, k.Type.String())
+	r.pub, r.exp = append(r.pub, k.PublicKey), append(r.exp, expires)
 }

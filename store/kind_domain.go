@@ -8,7 +8,9 @@ import (
 )
 
 // step adds the org's domains; a domain may be verified directly (no DNS
-// challenge) and made the org's primary domain.
+// challenge) and made the org's primary domain. With onConflict OVERWRITE a
+// domain the org has is updated: its verification and whether it is
+// primary (a domain made primary un-primaries the org's other one).
 func init() {
 	register(&Step{Name: "domains", Type: "domain", Fields: []string{"domains"}, Stage: StagePass1, Order: 3,
 		Success: "domains", Chunkable: true, apply: applyDomains})
@@ -50,19 +52,28 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 
 	const exists = "Errors.Org.Domain.AlreadyExists"
 	seen := map[string]bool{}
-	var idx []int
-	var insNames []string
-	var insVerified []bool
+	var idx, updIdx []int
+	var insNames, updNames []string
+	var insVerified, updVerified []bool
 	for i, it := range items {
 		if !o.open(i) {
 			continue
 		}
 		d, k := it.V, known[it.V.DomainName]
 		switch {
-		case k.own:
+		case k.own && !a.overwriting():
 			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
 		case seen[k.folded]:
 			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("domain %q is listed twice", d.DomainName)))
+		case k.own && d.IsVerified && k.verifiedElsewhere:
+			seen[k.folded] = true
+			o.fail(i, zerr("V3-DKcYh", exists, fmt.Sprintf(
+				"domain %q is verified by another org; it cannot be verified in org %q too and was not overwritten", d.DomainName, a.orgID)))
+		case k.own:
+			seen[k.folded] = true
+			updIdx = append(updIdx, i)
+			updNames = append(updNames, d.DomainName)
+			updVerified = append(updVerified, d.IsVerified)
 		default:
 			seen[k.folded] = true
 			idx = append(idx, i)
@@ -71,6 +82,10 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		}
 	}
 
+	updated, err := a.updateDomains(ctx, updNames, updVerified)
+	if err != nil {
+		return err
+	}
 	inserted, err := a.insertDomains(ctx, insNames, insVerified)
 	if err != nil {
 		return err
@@ -93,25 +108,45 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		}
 	}
 
+	// The primary domain is the last one given as primary that is
+	// verified now, as one after the other would make it.
 	primary := ""
-	for j, i := range idx {
+	setPrimary := func(i int, d importdata.Domain, verified bool) {
+		switch {
+		case !d.IsPrimary:
+		case !verified:
+			o.note(i, "domain_isprimary", zerr("ORG-Ggd32", "Errors.Org.DomainNotVerified",
+				fmt.Sprintf("domain %q is not verified and cannot be primary", d.DomainName)))
+		default:
+			primary = d.DomainName
+		}
+	}
+	ins, upd := 0, 0
+	for i := range items {
 		d := items[i].V
-		if !inserted[d.DomainName] {
-			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
-			continue
-		}
-		o.ok(i, d.DomainName)
-		if d.IsVerified && !insVerified[j] {
-			o.note(i, "domain_isverified", zerr("V3-DKcYh", exists,
-				fmt.Sprintf("domain %q is verified by another org; it was added unverified", d.DomainName)))
-		}
-		if d.IsPrimary {
-			if !insVerified[j] {
-				o.note(i, "domain_isprimary", zerr("ORG-Ggd32", "Errors.Org.DomainNotVerified",
-					fmt.Sprintf("domain %q is not verified and cannot be primary", d.DomainName)))
+		switch {
+		case ins < len(idx) && idx[ins] == i:
+			j := ins
+			ins++
+			if !inserted[d.DomainName] {
+				o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
 				continue
 			}
-			primary = d.DomainName // the last one wins, as one after the other would
+			o.ok(i, d.DomainName)
+			if d.IsVerified && !insVerified[j] {
+				o.note(i, "domain_isverified", zerr("V3-DKcYh", exists,
+					fmt.Sprintf("domain %q is verified by another org; it was added unverified", d.DomainName)))
+			}
+			setPrimary(i, d, insVerified[j])
+		case upd < len(updIdx) && updIdx[upd] == i:
+			j := upd
+			upd++
+			if !updated[known[d.DomainName].folded] {
+				o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
+				continue
+			}
+			o.overwrote(i, d.DomainName)
+			setPrimary(i, d, updVerified[j])
 		}
 	}
 	if primary != "" {
@@ -122,6 +157,26 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		}
 	}
 	return o.flush()
+}
+
+// updateDomains sets the names (as given) and verification of domains of
+// the org, matched ignoring case, and makes them not primary: the step then
+// makes the import's primary domain primary. It returns the names of those
+// it updated, folded as the database's lower() does. A domain that another
+// org verified is never given here as verified.
+func (a *applier) updateDomains(ctx context.Context, names []string, verified []bool) (map[string]bool, error) {
+	if len(names) == 0 {
+		return map[string]bool{}, nil
+	}
+	rows, err := a.textRows(ctx, "update domains", `UPDATE org_domains d SET domain = t.domain, is_verified = t.verified,
+			is_primary = false
+		FROM unnest($3::text[], $4::bool[]) AS t(domain, verified)
+		WHERE d.instance_id = $1 AND d.org_id = $2 AND lower(d.domain) = lower(t.domain) RETURNING lower(d.domain)`,
+		a.job.InstanceID, a.orgID, names, verified)
+	if err != nil {
+		return nil, err
+	}
+	return firstColumn(rows), nil
 }
 
 // insertDomains adds domains to the org and returns those it added.

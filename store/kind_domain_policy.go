@@ -2,13 +2,16 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/zimport/zimport/importdata"
 )
 
 // step adds the org's domain policy. Its orgId is checked but not used: the
 // policy belongs to the org it is given in. userLoginMustBeDomain makes user
-// names unique per org instead of per instance (SPEC §3.3).
+// names unique per org instead of per instance (SPEC §3.3). With onConflict
+// OVERWRITE the policy replaces the org's, except that userLoginMustBeDomain
+// may not change while the org has users: their names would change scope.
 func init() {
 	register(&Step{Name: "domain_policy", Type: "domain_policy", Fields: []string{"domainPolicy"}, Stage: StagePass1, Order: 2,
 		apply: applyDomainPolicy})
@@ -20,15 +23,38 @@ var domainPolicyKind = policyKind[importdata.AddCustomDomainPolicyRequest]{
 	invalidID:  "ZIMPORT-DomPol",
 	invalidKey: "Errors.Org.DomainPolicy.Invalid",
 	exists:     zerr("ORG-1M8ds", "Errors.Org.DomainPolicy.AlreadyExists", ""),
-	insert: func(ctx context.Context, a *applier, p *importdata.AddCustomDomainPolicyRequest) (bool, error) {
-		tag, err := a.db.Exec(ctx, `INSERT INTO domain_policies (instance_id, org_id, user_login_must_be_domain,
-				validate_org_domains, smtp_sender_address_matches_instance_domain)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-			a.job.InstanceID, a.orgID, p.UserLoginMustBeDomain, p.ValidateOrgDomains, p.SMTPSenderAddressMatchesInstanceDomain)
-		return tag.RowsAffected() == 1, err
+	columns:    []string{"user_login_must_be_domain", "validate_org_domains", "smtp_sender_address_matches_instance_domain"},
+	values: func(p *importdata.AddCustomDomainPolicyRequest) []any {
+		return []any{p.UserLoginMustBeDomain, p.ValidateOrgDomains, p.SMTPSenderAddressMatchesInstanceDomain}
 	},
+	overwrite: domainPolicyOverwrite,
 }
 
 func applyDomainPolicy(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
+	// The scope of user names follows the policy written now.
+	defer func() { a.usernameScope = nil }()
 	return applyPolicy(ctx, a, step, org.DomainPolicy, domainPolicyKind)
+}
+
+// domainPolicyOverwrite returns the error of a policy that would change
+// userLoginMustBeDomain of an org that has users: the scope in which their
+// names are unique would change (from the instance to the org or back), and
+// names unique in one scope may clash in the other.
+func domainPolicyOverwrite(ctx context.Context, a *applier, p *importdata.AddCustomDomainPolicyRequest) (string, error) {
+	var current, hasUsers bool
+	if err := a.db.QueryRow(ctx, `SELECT p.user_login_must_be_domain,
+			EXISTS (SELECT 1 FROM users u WHERE u.instance_id = p.instance_id AND u.org_id = p.org_id)
+		FROM domain_policies p WHERE p.instance_id = $1 AND p.org_id = $2`, a.job.InstanceID, a.orgID).Scan(&current, &hasUsers); err != nil {
+		return "", fmt.Errorf("look up domain policy: %w", err)
+	}
+	if current == p.UserLoginMustBeDomain || !hasUsers {
+		return "", nil
+	}
+	scope := "the instance"
+	if current {
+		scope = "the org"
+	}
+	return zerr("ZIMPORT-DomScp", "Errors.Org.DomainPolicy.UserLoginMustBeDomain",
+		fmt.Sprintf("domainPolicy.userLoginMustBeDomain cannot change to %t: org %q has users, whose names are unique in %s; "+
+			"the policy was not overwritten", p.UserLoginMustBeDomain, a.orgID, scope)), nil
 }

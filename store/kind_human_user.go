@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"github.com/zimport/zimport/importdata"
@@ -15,6 +16,12 @@ import (
 // a plain one is hashed with bcrypt before the unit's transaction opens. A
 // user that asks for passwordless registration gets a one-time registration
 // code, whose link is in the passwordlessLinks list of the result.
+//
+// With onConflict OVERWRITE, a human user of the imported org is updated in
+// place: every column the insert writes (a password that is not given
+// removes the user's password), its user.idps links replaced, its TOTP
+// secret replaced when one is given, and a new passwordless registration
+// code made when one is asked for.
 func init() {
 	register(&Step{Name: "human_users", Type: "human_user", Fields: []string{"humanUsers"}, Stage: StagePass1, Order: 13,
 		Success: "humanUserIds", Chunkable: true, prepare: prepareHumanUsers, apply: applyHumanUsers})
@@ -52,8 +59,9 @@ func checkHumanUsers(a *applier, o *outcomes, items importdata.Items[importdata.
 }
 
 // prepareHumanUsers hashes the plain passwords of the users that pass their
-// checks and whose id is free, into a.hashes, so that the unit's
-// transaction does not hold its locks while bcrypt works.
+// checks and whose id is free (or, with onConflict OVERWRITE, a user of the
+// org), into a.hashes, so that the unit's transaction does not hold its
+// locks while bcrypt works.
 func prepareHumanUsers(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.HumanUsers
 	o := newOutcomes(a, step, len(items)) // recorded by apply, not here
@@ -69,10 +77,16 @@ func prepareHumanUsers(ctx context.Context, a *applier, step *Step, org *importd
 	if err != nil {
 		return err
 	}
+	// With onConflict OVERWRITE, the users of the org are written too. The
+	// org's id is known here when the unit holds it (not a chunk's).
+	write := func(id string) bool {
+		owner := taken[id]
+		return owner == "" || a.overwriting() && (org.OrgID == "" || owner == org.OrgID)
+	}
 	var idx []int
 	var plain []string
 	for _, nu := range users {
-		if u := &items[nu.i].V.User; taken[nu.id] == "" && hashedPassword(u) == "" && u.Password != "" {
+		if u := &items[nu.i].V.User; write(nu.id) && hashedPassword(u) == "" && u.Password != "" {
 			idx, plain = append(idx, nu.i), append(plain, u.Password)
 		}
 	}
@@ -97,7 +111,7 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 	if users, err = a.checkHumanIDPs(ctx, o, items, users); err != nil {
 		return err
 	}
-	if users, err = a.claimUsers(ctx, o, users, humanExists); err != nil {
+	if users, err = a.claimUsers(ctx, o, users, "human", humanExists); err != nil {
 		return err
 	}
 	if len(users) == 0 {
@@ -125,54 +139,101 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 		}
 	}
 
-	n := len(users)
-	var (
-		ids, names, states, first, last, nick, display, lang, gender = column(n), column(n), column(n), column(n), column(n), column(n), column(n), column(n), column(n)
-		email, phone, hash                                           = column(n), column(n), column(n)
-		emailOK, phoneOK, change                                     = make([]bool, n), make([]bool, n), make([]bool, n)
-	)
-	for j, nu := range users {
-		d := &items[nu.i].V
-		u := &d.User
-		p := u.Profile // required by Validate
-		ids[j], names[j], states[j] = nu.id, nu.name, userState(d.State)
-		first[j], last[j], nick[j], lang[j], gender[j] = p.FirstName, p.LastName, p.NickName, p.PreferredLanguage, p.Gender.String()
-		email[j], emailOK[j] = strings.TrimSpace(u.Email.Email), u.Email.IsEmailVerified
-		display[j] = displayName(p, email[j], nu.name)
-		if u.Phone != nil {
-			phone[j], phoneOK[j] = u.Phone.Phone, u.Phone.IsPhoneVerified
-		}
-		if h := hashedPassword(u); h != "" {
-			hash[j] = h // as given, and no change required (ZITADEL)
-		} else if h := a.hashes[nu.i]; h != "" {
-			hash[j], change[j] = h, u.PasswordChangeRequired
-		}
-	}
 	scope, err := a.userScope(ctx)
 	if err != nil {
 		return err
 	}
-	rows, err := a.textRows(ctx, "insert human users", `INSERT INTO users (instance_id, org_id, type, username_scope,
-			id, username, state, first_name, last_name, nick_name, display_name, preferred_language, gender,
-			email, email_verified, phone, phone_verified, password_hash, password_change_required)
-		SELECT $1, $2, 'human', $18, t.id, t.username, t.state, t.first, t.last, NULLIF(t.nick, ''), t.display,
-			NULLIF(t.lang, ''), t.gender, t.email, t.email_ok, NULLIF(t.phone, ''), t.phone_ok, NULLIF(t.hash, ''), t.change
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-			$11::text[], $12::text[], $13::bool[], $14::text[], $15::bool[], $16::text[], $17::bool[])
-			AS t(id, username, state, first, last, nick, display, lang, gender, email, email_ok, phone, phone_ok, hash, change)
-		ON CONFLICT DO NOTHING RETURNING id`,
-		a.job.InstanceID, a.orgID, ids, names, states, first, last, nick, display, lang, gender,
-		email, emailOK, phone, phoneOK, hash, change, scope)
-	if err != nil {
+	var ins, upd humanRows
+	for _, nu := range users {
+		if nu.update {
+			upd.add(a, nu, &items[nu.i].V)
+		} else {
+			ins.add(a, nu, &items[nu.i].V)
+		}
+	}
+	written := map[string]bool{}
+	if len(ins.ids) > 0 {
+		rows, err := a.textRows(ctx, "insert human users", `INSERT INTO users (instance_id, org_id, type, username_scope,
+				id, username, state, first_name, last_name, nick_name, display_name, preferred_language, gender,
+				email, email_verified, phone, phone_verified, password_hash, password_change_required)
+			SELECT $1, $2, 'human', $18, t.id, t.username, t.state, t.first, t.last, NULLIF(t.nick, ''), t.display,
+				NULLIF(t.lang, ''), t.gender, t.email, t.email_ok, NULLIF(t.phone, ''), t.phone_ok, NULLIF(t.hash, ''), t.change
+			FROM unnest(`+humanColumns+`)
+			ON CONFLICT DO NOTHING RETURNING id`,
+			ins.args(a, scope)...)
+		if err != nil {
+			return err
+		}
+		maps.Copy(written, firstColumn(rows))
+	}
+	if len(upd.ids) > 0 {
+		// A user given without a password keeps the one it has. The guard
+		// spares a unique violation when a parallel unit took the
+		// name and committed meanwhile; settleUsers reports it.
+		rows, err := a.textRows(ctx, "update human users", `UPDATE users u SET username_scope = $18, username = t.username,
+				state = t.state, first_name = t.first, last_name = t.last, nick_name = NULLIF(t.nick, ''),
+				display_name = t.display, preferred_language = NULLIF(t.lang, ''), gender = t.gender, email = t.email,
+				email_verified = t.email_ok, phone = NULLIF(t.phone, ''), phone_verified = t.phone_ok,
+				password_hash = coalesce(NULLIF(t.hash, ''), u.password_hash), password_change_required = t.change
+			FROM unnest(`+humanColumns+`)
+			WHERE u.instance_id = $1 AND u.org_id = $2 AND u.id = t.id AND u.type = 'human'
+				AND NOT EXISTS (SELECT 1 FROM users x WHERE x.instance_id = $1 AND x.username_scope = $18
+					AND lower(x.username) = lower(t.username) AND x.id <> t.id)
+			RETURNING u.id`,
+			upd.args(a, scope)...)
+		if err != nil {
+			return err
+		}
+		maps.Copy(written, firstColumn(rows))
+	}
+	if err := a.settleUsers(ctx, o, users, written, humanExists); err != nil {
 		return err
 	}
-	if err := a.settleUsers(ctx, o, users, firstColumn(rows), humanExists); err != nil {
-		return err
-	}
-	if err := a.insertHumanIDPs(ctx, o, items, users); err != nil {
+	if err := a.writeHumanIDPs(ctx, o, items, users); err != nil {
 		return err
 	}
 	return a.finishHumanUsers(ctx, o, items)
+}
+
+// humanColumns are the unnest parameters of humanRows.args, $3 to $17.
+const humanColumns = `$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+				$11::text[], $12::text[], $13::bool[], $14::text[], $15::bool[], $16::text[], $17::bool[])
+				AS t(id, username, state, first, last, nick, display, lang, gender, email, email_ok, phone, phone_ok, hash, change`
+
+// humanRows are the columns of human users to insert or update.
+type humanRows struct {
+	ids, names, states, first, last, nick, display, lang, gender []string
+	email, phone, hash                                           []string
+	emailOK, phoneOK, change                                     []bool
+}
+
+// add adds the columns of user nu, d; its password is hashed (a.hashes)
+// unless it was given hashed.
+func (r *humanRows) add(a *applier, nu newUser, d *importdata.DataHumanUser) {
+	u := &d.User
+	p := u.Profile // required by Validate
+	email := strings.TrimSpace(u.Email.Email)
+	var phone, hash string
+	var phoneOK, change bool
+	if u.Phone != nil {
+		phone, phoneOK = u.Phone.Phone, u.Phone.IsPhoneVerified
+	}
+	if h := hashedPassword(u); h != "" {
+		hash = h // as given, and no change required (ZITADEL)
+	} else if h := a.hashes[nu.i]; h != "" {
+		hash, change = h, u.PasswordChangeRequired
+	}
+	r.ids, r.names, r.states = append(r.ids, nu.id), append(r.names, nu.name), append(r.states, userState(d.State))
+	r.first, r.last, r.nick = append(r.first, p.FirstName), append(r.last, p.LastName), append(r.nick, p.NickName)
+	r.display, r.lang, r.gender = append(r.display, displayName(p, email, nu.name)), append(r.lang, p.PreferredLanguage), append(r.gender, p.Gender.String())
+	r.email, r.emailOK, r.phone, r.phoneOK = append(r.email, email), append(r.emailOK, u.Email.IsEmailVerified), append(r.phone, phone), append(r.phoneOK, phoneOK)
+	r.hash, r.change = append(r.hash, hash), append(r.change, change)
+}
+
+// args are the parameters $1 to $18 of the insert and the update.
+func (r *humanRows) args(a *applier, scope string) []any {
+	return []any{a.job.InstanceID, a.orgID, r.ids, r.names, r.states, r.first, r.last, r.nick, r.display, r.lang, r.gender,
+		r.email, r.emailOK, r.phone, r.phoneOK, r.hash, r.change, scope}
 }
 
 // hashedPassword returns the user's pre-hashed password, "" when none.

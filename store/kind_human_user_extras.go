@@ -85,15 +85,22 @@ next:
 	return out, nil
 }
 
-// insertHumanIDPs links the users that were inserted to their IdPs. A link
-// that a parallel unit made meanwhile for another user is an error beside
-// the user's success.
-func (a *applier) insertHumanIDPs(ctx context.Context, o *outcomes, items importdata.Items[importdata.DataHumanUser], users []newUser) error {
+// writeHumanIDPs links the users that were written to their IdPs. The
+// links of a user that was overwritten are replaced: those from its
+// user.idps that the new list lacks are removed, the others updated (their
+// display name); a link that the user has from userLinks keeps its source.
+// A link that a parallel unit made meanwhile for another user is an error
+// beside the user's success.
+func (a *applier) writeHumanIDPs(ctx context.Context, o *outcomes, items importdata.Items[importdata.DataHumanUser], users []newUser) error {
 	type link struct{ i, j int }
 	var links []link
-	var uid, idp, ext, display []string
+	var uid, idp, ext, display, replaced []string
 	for _, nu := range users {
-		if o.list[nu.i].state != outcomeOK {
+		switch o.list[nu.i].state {
+		case outcomeUpdated:
+			replaced = append(replaced, nu.id)
+		case outcomeOK:
+		default:
 			continue
 		}
 		for j, l := range items[nu.i].V.User.IDPs {
@@ -101,19 +108,29 @@ func (a *applier) insertHumanIDPs(ctx context.Context, o *outcomes, items import
 			uid, idp, ext, display = append(uid, nu.id), append(idp, l.ConfigID), append(ext, l.ExternalUserID), append(display, l.DisplayName)
 		}
 	}
+	if len(replaced) > 0 {
+		if _, err := a.db.Exec(ctx, `DELETE FROM user_links WHERE instance_id = $1 AND source = 'human_user' AND user_id = ANY($2)
+			AND (user_id, idp_id, external_user_id) NOT IN (SELECT * FROM unnest($3::text[], $4::text[], $5::text[]))`,
+			a.job.InstanceID, replaced, uid, idp, ext); err != nil {
+			return fmt.Errorf("remove links of human users: %w", err)
+		}
+	}
 	if len(links) == 0 {
 		return nil
 	}
-	inserted, err := a.set(ctx, "insert links of human users", `INSERT INTO user_links (instance_id, source, user_id, idp_id,
+	// A user's own link is updated; checkHumanIDPs left no pair twice.
+	written, err := a.set(ctx, "write links of human users", `INSERT INTO user_links (instance_id, source, user_id, idp_id,
 			external_user_id, display_name)
 		SELECT $1, 'human_user', t.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
 			AS t(user_id, idp_id, external_id, display_name)
-		ON CONFLICT DO NOTHING RETURNING idp_id, external_user_id`, a.job.InstanceID, uid, idp, ext, display)
+		ON CONFLICT (instance_id, idp_id, external_user_id) DO UPDATE SET display_name = EXCLUDED.display_name
+			WHERE user_links.user_id = EXCLUDED.user_id
+		RETURNING idp_id, external_user_id`, a.job.InstanceID, uid, idp, ext, display)
 	if err != nil {
 		return err
 	}
 	for n, l := range links {
-		if !inserted[tuple{idp[n], ext[n]}] {
+		if !written[tuple{idp[n], ext[n]}] {
 			o.note(l.i, "human_user", zerr("V3-DKcYh", "Errors.User.ExternalIDP.AlreadyExists",
 				fmt.Sprintf("%s.user.idps[%d]: external user %q of IdP %q was linked to another user meanwhile; the user was imported without this link",
 					a.path("humanUsers", l.i), l.j, ext[n], idp[n])))
@@ -137,7 +154,7 @@ func (a *applier) finishHumanUsers(ctx context.Context, o *outcomes, items impor
 	if err != nil {
 		return err
 	}
-	otp, err := a.importOTPs(ctx, items)
+	otp, err := a.importOTPs(ctx, o, items)
 	if err != nil {
 		return err
 	}
@@ -153,12 +170,13 @@ func (a *applier) finishHumanUsers(ctx context.Context, o *outcomes, items impor
 }
 
 // passwordlessCodes creates a one-time passwordless registration code for
-// each inserted user that asked for one, storing only its SHA-256, and
+// each inserted or overwritten user that asked for one (the codes made
+// before stay valid), storing only its SHA-256, and
 // returns the passwordlessLinks entries with the links.
 func (a *applier) passwordlessCodes(ctx context.Context, o *outcomes, items importdata.Items[importdata.DataHumanUser]) ([]result, error) {
 	var idx []int
 	for i, it := range items {
-		if o.list[i].state == outcomeOK && it.V.User.RequestPasswordlessRegistration {
+		if st := o.list[i].state; (st == outcomeOK || st == outcomeUpdated) && it.V.User.RequestPasswordlessRegistration {
 			idx = append(idx, i)
 		}
 	}
@@ -206,9 +224,10 @@ func (a *applier) loginBaseURL(ctx context.Context) (string, error) {
 // importOTPs stores the TOTP secret (otpCode) of each decoded user that has
 // one, sealed and verified, as ZITADEL's ImportHumanTOTP does after
 // ImportHuman whatever its outcome: the user must be a human user of the org
-// without a TOTP secret. It returns the errors, and the secrets skipped
-// (onConflict SKIP) because the user has one.
-func (a *applier) importOTPs(ctx context.Context, items importdata.Items[importdata.DataHumanUser]) ([]extraResult, error) {
+// without a TOTP secret, or one that this unit overwrote (onConflict
+// OVERWRITE), whose secret is replaced. It returns the errors, and the
+// secrets skipped (onConflict SKIP) because the user has one.
+func (a *applier) importOTPs(ctx context.Context, o *outcomes, items importdata.Items[importdata.DataHumanUser]) ([]extraResult, error) {
 	var idx []int
 	var ids []string
 	for i, it := range items {
@@ -248,7 +267,7 @@ func (a *applier) importOTPs(ctx context.Context, items importdata.Items[importd
 		}
 	}
 	var add []int
-	var uid []string
+	var uid, replaced []string
 	var secret [][]byte
 	for _, i := range idx {
 		u := &items[i].V
@@ -262,9 +281,12 @@ func (a *applier) importOTPs(ctx context.Context, items importdata.Items[importd
 		case userType[u.UserID] != "human":
 			out = append(out, extraResult{i: i, outcome: "error", msg: zerr("COMMAND-4M0fs", "Errors.User.NotFound",
 				fmt.Sprintf("user %q is not a human user", u.UserID))})
-		case ready[tuple{u.UserID}]:
+		case ready[tuple{u.UserID}] && o.list[i].state != outcomeUpdated:
 			existing(i)
 		default:
+			if o.list[i].state == outcomeUpdated { // once: its id is claimed once
+				replaced = append(replaced, u.UserID)
+			}
 			ready[tuple{u.UserID}] = true
 			add, uid, secret = append(add, i), append(uid, u.UserID), append(secret, a.opts.Seal.Seal([]byte(u.User.OTPCode)))
 		}
@@ -272,7 +294,9 @@ func (a *applier) importOTPs(ctx context.Context, items importdata.Items[importd
 	if len(add) > 0 {
 		inserted, err := a.set(ctx, "insert OTP", `INSERT INTO user_otp (instance_id, user_id, secret_sealed)
 			SELECT $1, t.* FROM unnest($2::text[], $3::bytea[]) AS t(user_id, secret)
-			ON CONFLICT DO NOTHING RETURNING user_id`, a.job.InstanceID, uid, secret)
+			ON CONFLICT (instance_id, user_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed, verified = true
+				WHERE user_otp.user_id = ANY($4)
+			RETURNING user_id`, a.job.InstanceID, uid, secret, replaced)
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // step adds the org's label policy, active at once (ZITADEL adds it, then
-// activates it).
+// activates it); with onConflict OVERWRITE it replaces the org's.
 func init() {
 	register(&Step{Name: "label_policy", Type: "label_policy", Fields: []string{"labelPolicy"}, Stage: StagePass1, Order: 4,
 		apply: applyLabelPolicy})
@@ -46,14 +46,11 @@ var labelPolicyKind = policyKind[importdata.AddCustomLabelPolicyRequest]{
 		}
 		return ""
 	},
-	insert: func(ctx context.Context, a *applier, p *importdata.AddCustomLabelPolicyRequest) (bool, error) {
-		tag, err := a.db.Exec(ctx, `INSERT INTO label_policies (instance_id, org_id, primary_color, hide_login_name_suffix,
-				warn_color, background_color, font_color, primary_color_dark, background_color_dark, warn_color_dark,
-				font_color_dark, disable_watermark, theme_mode)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`,
-			a.job.InstanceID, a.orgID, p.PrimaryColor, p.HideLoginNameSuffix, p.WarnColor, p.BackgroundColor, p.FontColor,
-			p.PrimaryColorDark, p.BackgroundColorDark, p.WarnColorDark, p.FontColorDark, p.DisableWatermark, p.ThemeMode.String())
-		return tag.RowsAffected() == 1, err
+	columns: []string{"primary_color", "hide_login_name_suffix", "warn_color", "background_color", "font_color",
+		"primary_color_dark", "background_color_dark", "warn_color_dark", "font_color_dark", "disable_watermark", "theme_mode"},
+	values: func(p *importdata.AddCustomLabelPolicyRequest) []any {
+		return []any{p.PrimaryColor, p.HideLoginNameSuffix, p.WarnColor, p.BackgroundColor, p.FontColor,
+			p.PrimaryColorDark, p.BackgroundColorDark, p.WarnColorDark, p.FontColorDark, p.DisableWatermark, p.ThemeMode.String()}
 	},
 }
 

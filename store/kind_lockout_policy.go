@@ -6,7 +6,8 @@ import (
 	"github.com/zimport/zimport/importdata"
 )
 
-// step adds the org's lockout policy.
+// step adds the org's lockout policy; with onConflict OVERWRITE it replaces
+// the org's.
 func init() {
 	register(&Step{Name: "lockout_policy", Type: "lockout_policy", Fields: []string{"lockoutPolicy"}, Stage: StagePass1, Order: 5,
 		apply: applyLockoutPolicy})
@@ -18,11 +19,9 @@ var lockoutPolicyKind = policyKind[importdata.AddCustomLockoutPolicyRequest]{
 	invalidID:  "ZIMPORT-LckPol",
 	invalidKey: "Errors.Org.LockoutPolicy.Invalid",
 	exists:     zerr("ORG-0olDf", "Errors.ORG.LockoutPolicy.AlreadyExists", ""),
-	insert: func(ctx context.Context, a *applier, p *importdata.AddCustomLockoutPolicyRequest) (bool, error) {
-		tag, err := a.db.Exec(ctx, `INSERT INTO lockout_policies (instance_id, org_id, max_password_attempts, max_otp_attempts)
-			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-			a.job.InstanceID, a.orgID, int64(p.MaxPasswordAttempts), int64(p.MaxOTPAttempts))
-		return tag.RowsAffected() == 1, err
+	columns:    []string{"max_password_attempts", "max_otp_attempts"},
+	values: func(p *importdata.AddCustomLockoutPolicyRequest) []any {
+		return []any{int64(p.MaxPasswordAttempts), int64(p.MaxOTPAttempts)}
 	},
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // step adds the org's login policy with its second factors, multi factors
-// and IdPs. It runs after the org's IdPs: an IdP of the org that the policy
+// and IdPs; with onConflict OVERWRITE it replaces the org's, lists included. It runs after the org's IdPs: an IdP of the org that the policy
 // names must exist in the org (ZITADEL looks in the caller's org, a bug not
 // copied). zimport has no instance IdPs, so an IdP of the instance
 // (IDP_OWNER_TYPE_SYSTEM) never exists.
@@ -29,7 +29,13 @@ var loginPolicyKind = policyKind[importdata.AddCustomLoginPolicyRequest]{
 	exists:     zerr("Org-Dgfb2", "Errors.Org.LoginPolicy.AlreadyExists", ""),
 	command:    loginPolicyCommand,
 	refs:       loginPolicyIDPs,
-	insert:     insertLoginPolicy,
+	columns: []string{"allow_username_password", "allow_register", "allow_external_idp", "force_mfa", "passwordless_type",
+		"hide_password_reset", "ignore_unknown_usernames", "default_redirect_uri", "password_check_lifetime",
+		"external_login_check_lifetime", "mfa_init_skip_lifetime", "second_factor_check_lifetime",
+		"multi_factor_check_lifetime", "second_factors", "multi_factors", "allow_domain_discovery",
+		"disable_login_with_email", "disable_login_with_phone", "force_mfa_local_only"},
+	values: loginPolicyValues,
+	lists:  writeLoginPolicyIDPs,
 }
 
 func applyLoginPolicy(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
@@ -111,8 +117,8 @@ func loginPolicyIDPs(ctx context.Context, a *applier, p *importdata.AddCustomLog
 	return "", nil
 }
 
-// insertLoginPolicy inserts the policy, then its IdPs in their order.
-func insertLoginPolicy(ctx context.Context, a *applier, p *importdata.AddCustomLoginPolicyRequest) (bool, error) {
+// loginPolicyValues are the values of loginPolicyKind's columns.
+func loginPolicyValues(p *importdata.AddCustomLoginPolicyRequest) []any {
 	second := make([]string, len(p.SecondFactors))
 	for i, f := range p.SecondFactors {
 		second[i] = f.String()
@@ -121,29 +127,35 @@ func insertLoginPolicy(ctx context.Context, a *applier, p *importdata.AddCustomL
 	for i, f := range p.MultiFactors {
 		multi[i] = f.String()
 	}
-	tag, err := a.db.Exec(ctx, `INSERT INTO login_policies (instance_id, org_id, allow_username_password, allow_register,
-			allow_external_idp, force_mfa, passwordless_type, hide_password_reset, ignore_unknown_usernames,
-			default_redirect_uri, password_check_lifetime, external_login_check_lifetime, mfa_init_skip_lifetime,
-			second_factor_check_lifetime, multi_factor_check_lifetime, second_factors, multi_factors,
-			allow_domain_discovery, disable_login_with_email, disable_login_with_phone, force_mfa_local_only)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-		ON CONFLICT DO NOTHING`,
-		a.job.InstanceID, a.orgID, p.AllowUsernamePassword, p.AllowRegister, p.AllowExternalIDP, p.ForceMFA,
+	return []any{p.AllowUsernamePassword, p.AllowRegister, p.AllowExternalIDP, p.ForceMFA,
 		p.PasswordlessType.String(), p.HidePasswordReset, p.IgnoreUnknownUsernames, p.DefaultRedirectURI,
 		interval(p.PasswordCheckLifetime), interval(p.ExternalLoginCheckLifetime), interval(p.MFAInitSkipLifetime),
 		interval(p.SecondFactorCheckLifetime), interval(p.MultiFactorCheckLifetime), second, multi,
-		p.AllowDomainDiscovery, p.DisableLoginWithEmail, p.DisableLoginWithPhone, p.ForceMFALocalOnly)
-	if err != nil || tag.RowsAffected() == 0 || len(p.IDPs) == 0 {
-		return tag.RowsAffected() == 1, err
+		p.AllowDomainDiscovery, p.DisableLoginWithEmail, p.DisableLoginWithPhone, p.ForceMFALocalOnly}
+}
+
+// writeLoginPolicyIDPs writes the IdPs of the org's login policy in their
+// order, in place of those it had when replace is true.
+func writeLoginPolicyIDPs(ctx context.Context, a *applier, p *importdata.AddCustomLoginPolicyRequest, replace bool) error {
+	if replace {
+		if _, err := a.db.Exec(ctx, `DELETE FROM login_policy_idps WHERE instance_id = $1 AND org_id = $2`,
+			a.job.InstanceID, a.orgID); err != nil {
+			return fmt.Errorf("delete login policy idps: %w", err)
+		}
+	}
+	if len(p.IDPs) == 0 {
+		return nil
 	}
 	ids, owners := make([]string, len(p.IDPs)), make([]string, len(p.IDPs))
 	for i, idp := range p.IDPs {
 		ids[i], owners[i] = idp.IDPID, idp.OwnerType.String()
 	}
-	_, err = a.db.Exec(ctx, `INSERT INTO login_policy_idps (instance_id, org_id, idp_id, owner_type, position)
+	if _, err := a.db.Exec(ctx, `INSERT INTO login_policy_idps (instance_id, org_id, idp_id, owner_type, position)
 		SELECT $1, $2, t.idp_id, t.owner_type, t.n - 1 FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS t(idp_id, owner_type, n)`,
-		a.job.InstanceID, a.orgID, ids, owners)
-	return true, err
+		a.job.InstanceID, a.orgID, ids, owners); err != nil {
+		return fmt.Errorf("insert login policy idps: %w", err)
+	}
+	return nil
 }
 
 // interval is a lifetime as an interval (microseconds); NULL when not given.

@@ -12,7 +12,9 @@ import (
 // step adds public keys of the org's machine users with their given ids
 // (ZITADEL's AddUserMachineKey). Only the public key is known: the key is
 // stored as DER, like the keys instance creation makes, and as the PEM
-// bytes given, for a faithful export.
+// bytes given, for a faithful export. With onConflict OVERWRITE, a key of
+// the same machine user of the imported org is updated in place (type,
+// public key, expiration); a key is never moved to another user.
 func init() {
 	register(&Step{Name: "machine_keys", Type: "machine_user_key", Fields: []string{"machineKeys"}, Stage: StagePass1, Order: 16,
 		Success: "machineKeys", Chunkable: true, apply: applyMachineKeys})
@@ -54,54 +56,96 @@ func applyMachineKeys(ctx context.Context, a *applier, step *Step, org *importda
 	for _, r := range rows {
 		found[r[0]] = user{r[1], r[2]}
 	}
-	existing, err := a.existingIDs(ctx, "look up machine keys", "machine_keys", ids)
+	// A key's org is its user's.
+	rows, err = a.textRows(ctx, "look up machine keys", `SELECT k.id, k.user_id, u.org_id FROM machine_keys k
+		JOIN users u ON u.instance_id = k.instance_id AND u.id = k.user_id
+		WHERE k.instance_id = $1 AND k.id = ANY($2)`, a.job.InstanceID, ids)
 	if err != nil {
 		return err
 	}
-	var idx []int
-	var kid, uid, typ []string
-	var der, pemBytes [][]byte
-	var expires []time.Time
+	type key struct{ user, org string }
+	existing := make(map[string]key, len(rows))
+	for _, r := range rows {
+		existing[r[0]] = key{r[1], r[2]}
+	}
+	var ins, upd machineKeyRows
+	seen := map[string]bool{}
 	for i, it := range items {
 		k := it.V
-		u := found[k.UserID]
+		u, ex := found[k.UserID], existing[k.KeyID]
 		switch {
 		case !o.open(i):
 		case u.org != a.orgID:
 			o.fail(i, zerr("COMMAND-bnipwm1", "Errors.User.NotFound", fmt.Sprintf("user %q does not exist in org %q", k.UserID, a.orgID)))
 		case u.typ != "machine":
 			o.fail(i, zerr("COMMAND-bnipwm1", "Errors.User.NotFound", fmt.Sprintf("user %q is not a machine user", k.UserID)))
-		case existing[tuple{k.KeyID}]:
+		case seen[k.KeyID]:
 			o.exists(i, machineKeyExists)
+		case ex.org != "" && (!a.overwriting() || ex.org != a.orgID):
+			o.exists(i, a.existsIn(machineKeyExists, ex.org))
+		case ex.org != "" && ex.user != k.UserID:
+			o.exists(i, machineKeyExists+fmt.Sprintf(" (it is a key of user %q; onConflict OVERWRITE does not move a key to another user)", ex.user))
+		case ex.org != "":
+			seen[k.KeyID] = true
+			upd.add(i, k)
 		default:
-			existing[tuple{k.KeyID}] = true
-			block, _ := pem.Decode(k.PublicKey) // Validate parsed it
-			exp := k.ExpirationDate.Time
-			if exp.IsZero() {
-				exp = noExpiration
+			seen[k.KeyID] = true
+			ins.add(i, k)
+		}
+	}
+	if len(ins.idx) > 0 {
+		inserted, err := a.set(ctx, "insert machine keys", `INSERT INTO machine_keys (instance_id, id, user_id, key_type,
+				public_key, public_key_pem, expires_at)
+			SELECT $1, t.* FROM unnest(`+machineKeyColumns+`)
+			ON CONFLICT DO NOTHING RETURNING id`, ins.args(a)...)
+		if err != nil {
+			return err
+		}
+		for j, i := range ins.idx {
+			if id := ins.kid[j]; inserted[tuple{id}] {
+				o.ok(i, id)
+			} else {
+				o.exists(i, machineKeyExists) // added by a parallel unit meanwhile
 			}
-			idx = append(idx, i)
-			kid, uid, typ = append(kid, k.KeyID), append(uid, k.UserID), append(typ, k.Type.String())
-			der, pemBytes, expires = append(der, block.Bytes), append(pemBytes, k.PublicKey), append(expires, exp)
 		}
 	}
-	if len(idx) == 0 {
-		return o.flush()
-	}
-	inserted, err := a.set(ctx, "insert machine keys", `INSERT INTO machine_keys (instance_id, id, user_id, key_type,
-			public_key, public_key_pem, expires_at)
-		SELECT $1, t.* FROM unnest($2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[])
-			AS t(id, user_id, key_type, der, pem, expires_at)
-		ON CONFLICT DO NOTHING RETURNING id`, a.job.InstanceID, kid, uid, typ, der, pemBytes, expires)
-	if err != nil {
-		return err
-	}
-	for _, i := range idx {
-		if id := items[i].V.KeyID; inserted[tuple{id}] {
-			o.ok(i, id)
-		} else {
-			o.exists(i, machineKeyExists) // added by a parallel unit meanwhile
+	if len(upd.idx) > 0 {
+		rows, err := a.textRows(ctx, "update machine keys", `UPDATE machine_keys k SET key_type = t.key_type,
+				public_key = t.der, public_key_pem = t.pem, expires_at = t.expires_at
+			FROM unnest(`+machineKeyColumns+`)
+			WHERE k.instance_id = $1 AND k.id = t.id AND k.user_id = t.user_id RETURNING k.id`, upd.args(a)...)
+		if err != nil {
+			return err
 		}
+		a.settleUpdated(o, upd.idx, upd.kid, firstColumn(rows), machineKeyExists)
 	}
 	return o.flush()
+}
+
+// machineKeyColumns are the unnest parameters of machineKeyRows.args, $2 to $7.
+const machineKeyColumns = `$2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[])
+				AS t(id, user_id, key_type, der, pem, expires_at`
+
+// machineKeyRows are the columns of machine keys to insert or update.
+type machineKeyRows struct {
+	idx           []int
+	kid, uid, typ []string
+	der, pem      [][]byte
+	expires       []time.Time
+}
+
+func (r *machineKeyRows) add(i int, k importdata.DataMachineKey) {
+	block, _ := pem.Decode(k.PublicKey) // Validate parsed it
+	exp := k.ExpirationDate.Time
+	if exp.IsZero() {
+		exp = noExpiration
+	}
+	r.idx = append(r.idx, i)
+	r.kid, r.uid, r.typ = append(r.kid, k.KeyID), append(r.uid, k.UserID), append(r.typ, k.Type.String())
+	r.der, r.pem, r.expires = append(r.der, block.Bytes), append(r.pem, k.PublicKey), append(r.expires, exp)
+}
+
+// args are the parameters $1 to $7 of the insert and the update.
+func (r *machineKeyRows) args(a *applier) []any {
+	return []any{a.job.InstanceID, r.kid, r.uid, r.typ, r.der, r.pem, r.expires}
 }

@@ -12,8 +12,9 @@ import (
 // skips verify-phone texts, processes invite-user texts only beside
 // passwordless-registration texts and never imports the OTP texts: none of
 // that is copied. Texts the org has are reported as existing (ZITADEL
-// overwrites them; onConflict SKIP applies). The results of the step's
-// entities are numbered across its members, in the order of messageTypes.
+// overwrites them; onConflict SKIP applies), and replaced with onConflict
+// OVERWRITE. The results of the step's entities are numbered across its
+// members, in the order of messageTypes.
 func init() {
 	fields := make([]string, len(messageTypes))
 	for i, m := range messageTypes {
@@ -93,7 +94,7 @@ type messageEntry struct {
 	id      string
 	tag     string
 	text    importdata.SetCustomMessageTextRequest
-	outcome string // "", "ok", "error" or "existed"
+	outcome string // "", "ok", "overwritten", "error" or "existed"
 	msg     string
 }
 
@@ -125,6 +126,8 @@ func applyMessageTexts(ctx context.Context, a *applier, step *Step, org *importd
 		switch e.outcome {
 		case "ok":
 			a.succeed(step, item, e.kind.typ, id)
+		case outcomeOverwritten:
+			a.overwrote(step, item, e.kind.typ, id)
 		case "error":
 			a.fail(step, item, e.kind.typ, id, msg)
 		case "existed":
@@ -137,7 +140,8 @@ func applyMessageTexts(ctx context.Context, a *applier, step *Step, org *importd
 }
 
 // insertMessageTexts inserts the entries that passed their checks (those
-// without an outcome) and decides their outcome.
+// without an outcome), or updates those the org has with onConflict
+// OVERWRITE, and decides their outcome.
 func (a *applier) insertMessageTexts(ctx context.Context, entries []*messageEntry) error {
 	var types, tags []string
 	for _, e := range entries {
@@ -155,7 +159,7 @@ func (a *applier) insertMessageTexts(ctx context.Context, entries []*messageEntr
 		return err
 	}
 	first := map[tuple]*messageEntry{}
-	var ins []*messageEntry
+	var ins, upd []*messageEntry
 	for _, e := range entries {
 		if e.outcome != "" {
 			continue
@@ -164,6 +168,9 @@ func (a *applier) insertMessageTexts(ctx context.Context, entries []*messageEntr
 		switch f := first[k]; {
 		case f != nil:
 			e.outcome, e.msg = "error", textTwice(e.kind.field, f.index, e.text.Language)
+		case existing[k] && a.overwriting():
+			first[k] = e
+			upd = append(upd, e)
 		case existing[k]:
 			first[k] = e
 			e.outcome, e.msg = "existed", textExists(e.kind.field, e.text.Language)
@@ -172,36 +179,63 @@ func (a *applier) insertMessageTexts(ctx context.Context, entries []*messageEntr
 			ins = append(ins, e)
 		}
 	}
-	if len(ins) == 0 {
-		return nil
+	if len(ins) > 0 {
+		c := messageColumns(ins)
+		inserted, err := a.set(ctx, "insert message texts", `INSERT INTO message_texts (instance_id, org_id, message_type, language,
+				language_tag, title, pre_header, subject, greeting, text, button_text, footer_text)
+			SELECT $1, $2, t.* FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+				$10::text[], $11::text[], $12::text[])
+				AS t(message_type, language, language_tag, title, pre_header, subject, greeting, text, button_text, footer_text)
+			ON CONFLICT DO NOTHING RETURNING message_type, language_tag`,
+			a.job.InstanceID, a.orgID, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+		if err != nil {
+			return err
+		}
+		settleMessageTexts(ins, inserted, "ok")
 	}
-	n := len(ins)
-	cols := [10][]string{}
+	if len(upd) > 0 {
+		c := messageColumns(upd)
+		updated, err := a.set(ctx, "update message texts", `UPDATE message_texts m SET language = t.language, title = t.title,
+				pre_header = t.pre_header, subject = t.subject, greeting = t.greeting, text = t.text,
+				button_text = t.button_text, footer_text = t.footer_text
+			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+				$10::text[], $11::text[], $12::text[])
+				AS t(message_type, language, language_tag, title, pre_header, subject, greeting, text, button_text, footer_text)
+			WHERE m.instance_id = $1 AND m.org_id = $2 AND m.message_type = t.message_type AND m.language_tag = t.language_tag
+			RETURNING m.message_type, m.language_tag`,
+			a.job.InstanceID, a.orgID, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+		if err != nil {
+			return err
+		}
+		settleMessageTexts(upd, updated, outcomeOverwritten)
+	}
+	return nil
+}
+
+// messageColumns returns the columns of entries for an unnest: message
+// type, language, language tag and the texts, in the table's order.
+func messageColumns(entries []*messageEntry) [10][]string {
+	var cols [10][]string
 	for c := range cols {
-		cols[c] = column(n)
+		cols[c] = column(len(entries))
 	}
-	for j, e := range ins {
+	for j, e := range entries {
 		t := e.text
 		for c, v := range []string{e.kind.name, t.Language, e.tag, t.Title, t.PreHeader, t.Subject, t.Greeting, t.Text, t.ButtonText, t.FooterText} {
 			cols[c][j] = v
 		}
 	}
-	inserted, err := a.set(ctx, "insert message texts", `INSERT INTO message_texts (instance_id, org_id, message_type, language,
-			language_tag, title, pre_header, subject, greeting, text, button_text, footer_text)
-		SELECT $1, $2, t.* FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-			$10::text[], $11::text[], $12::text[])
-			AS t(message_type, language, language_tag, title, pre_header, subject, greeting, text, button_text, footer_text)
-		ON CONFLICT DO NOTHING RETURNING message_type, language_tag`,
-		a.job.InstanceID, a.orgID, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9])
-	if err != nil {
-		return err
-	}
-	for _, e := range ins {
-		if inserted[tuple{e.kind.name, e.tag}] {
-			e.outcome = "ok"
+	return cols
+}
+
+// settleMessageTexts gives the entries a statement wrote (returned) the
+// outcome done, the others the error of existing texts.
+func settleMessageTexts(entries []*messageEntry, written map[tuple]bool, done string) {
+	for _, e := range entries {
+		if written[tuple{e.kind.name, e.tag}] {
+			e.outcome = done
 		} else {
 			e.outcome, e.msg = "existed", textExists(e.kind.field, e.text.Language)
 		}
 	}
-	return nil
 }

@@ -10,7 +10,9 @@ import (
 // step creates OIDC applications in the org's projects with their given
 // ids. As in ZITADEL, a client id is generated, and a client secret for the
 // BASIC and POST methods; neither is returned (client credentials cannot be
-// imported). Every field of the request is stored as given.
+// imported). Every field of the request is stored as given. With onConflict
+// OVERWRITE an existing OIDC app of the org is updated in place (see
+// appStep.apply).
 func init() {
 	register(&Step{Name: "oidc_apps", Type: "oidc_app", Fields: []string{"oidcApps"}, Stage: StagePass1, Order: 19,
 		Success: "oidcAppIds", Chunkable: true, prepare: oidcApps.prepare, apply: oidcApps.apply})
@@ -18,6 +20,7 @@ func init() {
 
 var oidcApps = appStep[importdata.DataOIDCApplication, *importdata.DataOIDCApplication]{
 	member:    "oidcApps",
+	kind:      "oidc",
 	invalidID: "PROJECT-1n8df",
 	errs: appErrors{
 		exists:          "ID=PROJECT-lxowmp Message=Errors.Project.App.AlreadyExisting",
@@ -28,13 +31,15 @@ var oidcApps = appStep[importdata.DataOIDCApplication, *importdata.DataOIDCAppli
 		return v.AppID, v.App.ProjectID, v.App.Name
 	},
 	needsSecret: func(v *importdata.DataOIDCApplication) bool { return v.App.AuthMethodType.NeedsSecret() },
-	insert:      insertOIDCApps,
+	write:       writeOIDCApps,
 }
 
-// insertOIDCApps inserts the claimed OIDC apps, every field of the request
-// as given, and returns the ids it inserted.
-func insertOIDCApps(ctx context.Context, a *applier, items importdata.Items[importdata.DataOIDCApplication], apps []newApp,
-	c appColumns) (map[string]bool, error) {
+// writeOIDCApps inserts the claimed OIDC apps, every field of the request
+// as given, and returns the ids it inserted; with update, it updates the
+// org's existing OIDC apps instead, keeping their client id and their client
+// secret when they have one, and returns the ids it updated.
+func writeOIDCApps(ctx context.Context, a *applier, items importdata.Items[importdata.DataOIDCApplication], apps []newApp,
+	c appColumns, update bool) (map[string]bool, error) {
 	n := len(apps)
 	auth, redirect, responses, grants, appType, postLogout := column(n), column(n), column(n), column(n), column(n), column(n)
 	version, tokenType, skew, origins, backChannel, loginVersion := column(n), column(n), column(n), column(n), column(n), column(n)
@@ -56,7 +61,13 @@ func insertOIDCApps(ctx context.Context, a *applier, items importdata.Items[impo
 			}
 		}
 	}
-	rows, err := a.textRows(ctx, "insert oidc apps", `INSERT INTO apps (instance_id, org_id, kind, id, project_id, name,
+	from := `unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+				$11::text[], $12::text[], $13::text[], $14::text[], $15::bool[], $16::text[], $17::bool[],
+				$18::bool[], $19::bool[], $20::text[], $21::text[], $22::bool[], $23::text[], $24::text[], $25::text[])
+			AS t(id, project_id, name, client_id, secret, auth, redirect, responses, grants, app_type, post_logout,
+				version, dev, token_type, access_roles, id_roles, id_userinfo, skew, origins, skip_success, back_channel,
+				login_version, login_base_uri)`
+	what, sql := "insert oidc apps", `INSERT INTO apps (instance_id, org_id, kind, id, project_id, name,
 			client_id, client_secret_hash, auth_method_type, redirect_uris, response_types, grant_types, app_type,
 			post_logout_redirect_uris, version, dev_mode, access_token_type, access_token_role_assertion,
 			id_token_role_assertion, id_token_userinfo_assertion, clock_skew, additional_origins,
@@ -66,13 +77,23 @@ func insertOIDCApps(ctx context.Context, a *applier, items importdata.Items[impo
 			`+fromJSONList("t.post_logout")+`, t.version, t.dev, t.token_type, t.access_roles,
 			t.id_roles, t.id_userinfo, t.skew, `+fromJSONList("t.origins")+`,
 			t.skip_success, t.back_channel, nullif(t.login_version, ''), t.login_base_uri
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-				$11::text[], $12::text[], $13::text[], $14::text[], $15::bool[], $16::text[], $17::bool[],
-				$18::bool[], $19::bool[], $20::text[], $21::text[], $22::bool[], $23::text[], $24::text[], $25::text[])
-			AS t(id, project_id, name, client_id, secret, auth, redirect, responses, grants, app_type, post_logout,
-				version, dev, token_type, access_roles, id_roles, id_userinfo, skew, origins, skip_success, back_channel,
-				login_version, login_base_uri)
-		ON CONFLICT DO NOTHING RETURNING id`,
+		FROM `+from+`
+		ON CONFLICT DO NOTHING RETURNING id`
+	if update {
+		what, sql = "update oidc apps", `UPDATE apps x SET name = t.name,
+			client_secret_hash = coalesce(x.client_secret_hash, nullif(t.secret, '')), auth_method_type = t.auth,
+			redirect_uris = `+fromJSONList("t.redirect")+`, response_types = `+fromJSONList("t.responses")+`,
+			grant_types = `+fromJSONList("t.grants")+`, app_type = t.app_type,
+			post_logout_redirect_uris = `+fromJSONList("t.post_logout")+`, version = t.version, dev_mode = t.dev,
+			access_token_type = t.token_type, access_token_role_assertion = t.access_roles,
+			id_token_role_assertion = t.id_roles, id_token_userinfo_assertion = t.id_userinfo, clock_skew = t.skew,
+			additional_origins = `+fromJSONList("t.origins")+`, skip_native_app_success_page = t.skip_success,
+			back_channel_logout_uri = t.back_channel, login_version = nullif(t.login_version, ''), login_base_uri = t.login_base_uri
+		FROM `+from+`
+		WHERE x.instance_id = $1 AND x.org_id = $2 AND x.id = t.id AND x.kind = 'oidc' AND x.project_id = t.project_id
+		RETURNING x.id`
+	}
+	rows, err := a.textRows(ctx, what, sql,
 		a.job.InstanceID, a.orgID, c.id, c.project, c.name, c.clientID, c.secret, auth, redirect, responses, grants, appType,
 		postLogout, version, dev, tokenType, accessRoles, idRoles, idUserinfo, skew, origins, skipSuccess, backChannel,
 		loginVersion, loginBaseURI)

@@ -12,6 +12,8 @@ import (
 
 // step creates the org with its given id, or finds it when it exists; an
 // org that can be neither created nor found is skipped with all its data.
+// With onConflict OVERWRITE an existing org that the import gives (org)
+// has its name and state updated.
 func init() {
 	register(&Step{Name: "org", Type: "org", Fields: []string{"orgId", "org", "orgState"}, Stage: StagePass1, Order: 1, Always: true, apply: applyOrg})
 	// The org's success entry is the org itself: the result renderer starts an
@@ -26,14 +28,17 @@ func applyOrg(ctx context.Context, a *applier, step *Step, org *importdata.DataO
 	}
 	a.orgPresent = present
 	if present && len(a.results) == recorded {
-		// Created now. An org that existed has its error (or skip) as its
-		// result; the renderer lists it as present (job_orgs.present).
+		// Created now. An org that existed has its error, skip or overwrite
+		// as its result; the renderer lists it as present (job_orgs.present).
 		a.succeed(step, 0, "org", a.orgID)
 	}
 	_, err = a.db.Exec(ctx, `UPDATE job_orgs SET present = $3 WHERE job_id = $1 AND org_index = $2`,
 		a.unit.JobID, a.unit.OrgIndex, present)
 	return err
 }
+
+// orgExisting is the error of an org that exists.
+var orgExisting = zerr("ORG-lapo2n", "Errors.Org.AlreadyExisting", "")
 
 // createOrg reports whether the org exists afterwards.
 func (a *applier) createOrg(ctx context.Context, step *Step, org *importdata.DataOrg) (bool, error) {
@@ -42,7 +47,10 @@ func (a *applier) createOrg(ctx context.Context, step *Step, org *importdata.Dat
 		return false, err
 	}
 	if exists {
-		a.failOrExisting(step, 0, "org", a.orgID, zerr("ORG-lapo2n", "Errors.Org.AlreadyExisting", ""))
+		if a.overwriting() && org.Org != nil {
+			return true, a.overwriteOrg(ctx, step, org)
+		}
+		a.failOrExisting(step, 0, "org", a.orgID, orgExisting)
 		return true, nil
 	}
 	if err := org.Validate(fmt.Sprintf("orgs[%d]", a.unit.OrgIndex)); err != nil {
@@ -53,25 +61,65 @@ func (a *applier) createOrg(ctx context.Context, step *Step, org *importdata.Dat
 		a.fail(step, 0, "org", a.orgID, zerr("ORG-4nd8s", "Errors.Org.Invalid", fmt.Sprintf("org %q does not exist and orgs[%d].org is missing", a.orgID, a.unit.OrgIndex)))
 		return false, nil
 	}
-	state := importdata.OrgStateActive
-	if org.OrgState == importdata.OrgStateInactive {
-		state = importdata.OrgStateInactive
-	}
 	tag, err := a.db.Exec(ctx, `INSERT INTO orgs (instance_id, id, name, state) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-		a.job.InstanceID, a.orgID, org.Org.Name, state.String())
+		a.job.InstanceID, a.orgID, org.Org.Name, orgState(org))
 	if err != nil {
 		return false, fmt.Errorf("insert org: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		// Another unit created the same id meanwhile, or the name is taken.
 		if exists, err := a.orgExists(ctx, a.orgID); err != nil || exists {
-			a.failOrExisting(step, 0, "org", a.orgID, zerr("ORG-lapo2n", "Errors.Org.AlreadyExisting", ""))
+			a.failOrExisting(step, 0, "org", a.orgID, orgExisting)
 			return exists, err
 		}
-		a.fail(step, 0, "org", a.orgID, zerr("ORG-lapo2n", "Errors.Org.AlreadyExists", fmt.Sprintf("an org named %q exists", org.Org.Name)))
+		a.fail(step, 0, "org", a.orgID, orgNameTaken(org.Org.Name))
 		return false, nil
 	}
 	return true, nil
+}
+
+// overwriteOrg updates the name and state of the existing org (onConflict
+// OVERWRITE). An org that is invalid or whose new name another org has
+// keeps its values and has an error; its data is imported all the same.
+func (a *applier) overwriteOrg(ctx context.Context, step *Step, org *importdata.DataOrg) error {
+	if err := org.Validate(fmt.Sprintf("orgs[%d]", a.unit.OrgIndex)); err != nil {
+		a.fail(step, 0, "org", a.orgID, zerr("ORG-4nd8s", "Errors.Org.Invalid", err.Error()))
+		return nil
+	}
+	var taken bool
+	if err := a.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE instance_id = $1 AND id <> $2 AND lower(name) = lower($3))`,
+		a.job.InstanceID, a.orgID, org.Org.Name).Scan(&taken); err != nil {
+		return fmt.Errorf("look up org name: %w", err)
+	}
+	if taken {
+		a.fail(step, 0, "org", a.orgID, orgNameTaken(org.Org.Name))
+		return nil
+	}
+	tag, err := a.db.Exec(ctx, `UPDATE orgs SET name = $3, state = $4 WHERE instance_id = $1 AND id = $2`,
+		a.job.InstanceID, a.orgID, org.Org.Name, orgState(org))
+	if err != nil {
+		return fmt.Errorf("update org: %w", err)
+	}
+	if tag.RowsAffected() == 0 { // deleted meanwhile
+		a.fail(step, 0, "org", a.orgID, orgExisting)
+		return nil
+	}
+	a.overwrote(step, 0, "org", a.orgID)
+	return nil
+}
+
+// orgState is the state an org is stored with: inactive when the import
+// says so, else active.
+func orgState(org *importdata.DataOrg) string {
+	if org.OrgState == importdata.OrgStateInactive {
+		return importdata.OrgStateInactive.String()
+	}
+	return importdata.OrgStateActive.String()
+}
+
+// orgNameTaken is the error of an org whose name another org has.
+func orgNameTaken(name string) string {
+	return zerr("ORG-lapo2n", "Errors.Org.AlreadyExists", fmt.Sprintf("an org named %q exists", name))
 }
 
 // failOrExisting records an existing entity: an error, or a skip when the job

@@ -7,7 +7,8 @@ import (
 )
 
 // step makes users of the instance members of the org. It runs in pass 3,
-// when every user of the job exists.
+// when every user of the job exists. With onConflict OVERWRITE an existing
+// member gets the new roles.
 func init() {
 	register(&Step{Name: "org_members", Type: "org_member", Fields: []string{"orgMembers"}, Stage: StagePass3, Order: 1,
 		Success: "orgMembers", Chunkable: true, apply: applyOrgMembers})
@@ -46,38 +47,83 @@ func applyOrgMembers(ctx context.Context, a *applier, step *Step, org *importdat
 	if err != nil {
 		return err
 	}
-	var idx []int
-	var uid, roles []string
+	seen := map[string]bool{}
+	var ins, upd memberRows
 	for i, it := range items {
 		m := it.V
-		k := tuple{m.UserID}
 		switch {
 		case !o.open(i):
 		case userOwners[m.UserID] == "":
 			o.fail(i, userNotFound(m.UserID))
-		case existing[k]:
+		case seen[m.UserID] || existing[tuple{m.UserID}] && !a.overwriting():
 			o.exists(i, orgMemberExists)
+		case existing[tuple{m.UserID}]:
+			seen[m.UserID] = true
+			upd.add(i, tuple{m.UserID}, m.Roles)
 		default:
-			existing[k] = true
-			idx = append(idx, i)
-			uid, roles = append(uid, m.UserID), append(roles, jsonList(m.Roles))
+			seen[m.UserID] = true
+			ins.add(i, tuple{m.UserID}, m.Roles)
 		}
 	}
-	if len(idx) == 0 {
-		return o.flush()
-	}
-	inserted, err := a.set(ctx, "insert org members", `INSERT INTO org_members (instance_id, org_id, user_id, roles)
-		SELECT $1, $2, t.user_id, `+fromJSONList("t.roles")+` FROM unnest($3::text[], $4::text[]) AS t(user_id, roles)
-		ON CONFLICT DO NOTHING RETURNING user_id`, a.job.InstanceID, a.orgID, uid, roles)
-	if err != nil {
-		return err
-	}
-	for _, i := range idx {
-		if u := items[i].V.UserID; inserted[tuple{u}] {
-			o.ok(i, u)
-		} else {
-			o.exists(i, orgMemberExists)
+	entry := func(i int) (string, []string) { return items[i].V.UserID, nil }
+	if len(ins.idx) > 0 {
+		inserted, err := a.set(ctx, "insert org members", `INSERT INTO org_members (instance_id, org_id, user_id, roles)
+			SELECT $1, $2, t.user_id, `+fromJSONList("t.roles")+` FROM unnest($3::text[], $4::text[]) AS t(user_id, roles)
+			ON CONFLICT DO NOTHING RETURNING user_id`, a.job.InstanceID, a.orgID, ins.col(0), ins.roles)
+		if err != nil {
+			return err
 		}
+		ins.settle(o, inserted, false, orgMemberExists, entry)
+	}
+	if len(upd.idx) > 0 {
+		updated, err := a.set(ctx, "update org members", `UPDATE org_members x SET roles = `+fromJSONList("t.roles")+`
+			FROM unnest($3::text[], $4::text[]) AS t(user_id, roles)
+			WHERE x.instance_id = $1 AND x.org_id = $2 AND x.user_id = t.user_id RETURNING x.user_id`,
+			a.job.InstanceID, a.orgID, upd.col(0), upd.roles)
+		if err != nil {
+			return err
+		}
+		upd.settle(o, updated, true, orgMemberExists, entry)
 	}
 	return o.flush()
+}
+
+// memberRows are the members (of an org, project or project grant) to
+// insert or update: their keys (user id, project id and user id, ...) and
+// roles.
+type memberRows struct {
+	idx   []int
+	keys  []tuple
+	roles []string
+}
+
+func (r *memberRows) add(i int, k tuple, roles []string) {
+	r.idx, r.keys, r.roles = append(r.idx, i), append(r.keys, k), append(r.roles, jsonList(roles))
+}
+
+// col returns column c of the keys.
+func (r *memberRows) col(c int) []string {
+	out := make([]string, len(r.keys))
+	for j, k := range r.keys {
+		out[j] = k[c]
+	}
+	return out
+}
+
+// settle records the outcome of the members a statement was given: those
+// whose key it returned were written (overwritten with updated), with the
+// success entry that entry gives for item i; another was added by a
+// parallel unit meanwhile, or deleted, and has the error exists.
+func (r *memberRows) settle(o *outcomes, written map[tuple]bool, updated bool, exists string, entry func(i int) (string, []string)) {
+	for j, i := range r.idx {
+		okID, f := entry(i)
+		switch {
+		case !written[r.keys[j]]:
+			o.exists(i, exists)
+		case updated:
+			o.overwrote(i, okID, f...)
+		default:
+			o.ok(i, okID, f...)
+		}
+	}
 }

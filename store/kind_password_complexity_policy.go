@@ -12,8 +12,9 @@ import (
 	"github.com/zimport/zimport/importdata"
 )
 
-// step adds the org's password complexity policy. The plain passwords of
-// the org's human users are checked against it (checkPasswordComplexity).
+// step adds the org's password complexity policy; with onConflict OVERWRITE
+// it replaces the org's. The plain passwords of the org's human users are
+// checked against it (checkPasswordComplexity).
 func init() {
 	register(&Step{Name: "password_complexity_policy", Type: "password_complexity_policy", Fields: []string{"passwordComplexityPolicy"},
 		Stage: StagePass1, Order: 9, apply: applyPasswordComplexityPolicy})
@@ -32,12 +33,9 @@ var passwordComplexityPolicyKind = policyKind[importdata.AddCustomPasswordComple
 		}
 		return ""
 	},
-	insert: func(ctx context.Context, a *applier, p *importdata.AddCustomPasswordComplexityPolicyRequest) (bool, error) {
-		tag, err := a.db.Exec(ctx, `INSERT INTO password_complexity_policies (instance_id, org_id, min_length,
-				has_uppercase, has_lowercase, has_number, has_symbol)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-			a.job.InstanceID, a.orgID, int64(p.MinLength), p.HasUppercase, p.HasLowercase, p.HasNumber, p.HasSymbol)
-		return tag.RowsAffected() == 1, err
+	columns: []string{"min_length", "has_uppercase", "has_lowercase", "has_number", "has_symbol"},
+	values: func(p *importdata.AddCustomPasswordComplexityPolicyRequest) []any {
+		return []any{int64(p.MinLength), p.HasUppercase, p.HasLowercase, p.HasNumber, p.HasSymbol}
 	},
 }
 
@@ -46,11 +44,17 @@ func applyPasswordComplexityPolicy(ctx context.Context, a *applier, step *Step, 
 }
 
 // complexityPolicy returns the password complexity policy of the unit's
-// org: the one in the directory, else the one the unit imports (its step
-// runs before human users; in prepare, before the unit's transaction, it is
-// not written yet) when it passes its checks, else nil: no rules, since
-// zimport has no instance default policy. It works in prepare and in apply.
+// org: the one the unit imports (its step runs before human users; in
+// prepare, before the unit's transaction, it is not written yet) when it
+// passes its checks and is written, that is when the org has none or
+// onConflict is OVERWRITE, else the one in the directory, else nil: no
+// rules, since zimport has no instance default policy. It works in prepare
+// and in apply.
 func (a *applier) complexityPolicy(ctx context.Context, org *importdata.DataOrg) (*importdata.AddCustomPasswordComplexityPolicyRequest, error) {
+	imported := a.importedComplexityPolicy(org)
+	if imported != nil && a.overwriting() {
+		return imported, nil
+	}
 	var p importdata.AddCustomPasswordComplexityPolicyRequest
 	var minLength int64
 	err := a.db.QueryRow(ctx, `SELECT min_length, has_uppercase, has_lowercase, has_number, has_symbol
@@ -63,15 +67,21 @@ func (a *applier) complexityPolicy(ctx context.Context, org *importdata.DataOrg)
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, fmt.Errorf("look up password complexity policy: %w", err)
 	}
+	return imported, nil
+}
+
+// importedComplexityPolicy returns the password complexity policy that the
+// unit imports when it passes its checks, else nil.
+func (a *applier) importedComplexityPolicy(org *importdata.DataOrg) *importdata.AddCustomPasswordComplexityPolicyRequest {
 	if org == nil || !slices.Contains(a.unit.Steps, "password_complexity_policy") {
-		return nil, nil
+		return nil
 	}
 	pol := org.PasswordComplexityPolicy
 	k := passwordComplexityPolicyKind
 	if !pol.Present() || entityProblems(k.field, pol.Err, pol.V) != "" || k.command(pol.V) != "" {
-		return nil, nil
+		return nil
 	}
-	return pol.V, nil
+	return pol.V
 }
 
 var (

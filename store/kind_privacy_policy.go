@@ -6,7 +6,8 @@ import (
 	"github.com/zimport/zimport/importdata"
 )
 
-// step adds the org's privacy policy.
+// step adds the org's privacy policy; with onConflict OVERWRITE it replaces
+// the org's.
 func init() {
 	register(&Step{Name: "privacy_policy", Type: "privacy_policy", Fields: []string{"privacyPolicy"}, Stage: StagePass1, Order: 10,
 		apply: applyPrivacyPolicy})
@@ -18,12 +19,9 @@ var privacyPolicyKind = policyKind[importdata.AddCustomPrivacyPolicyRequest]{
 	invalidID:  "ZIMPORT-PrvPol",
 	invalidKey: "Errors.Org.PrivacyPolicy.Invalid",
 	exists:     zerr("Org-0oLpd", "Errors.Org.PrivacyPolicy.AlreadyExists", ""),
-	insert: func(ctx context.Context, a *applier, p *importdata.AddCustomPrivacyPolicyRequest) (bool, error) {
-		tag, err := a.db.Exec(ctx, `INSERT INTO privacy_policies (instance_id, org_id, tos_link, privacy_link, help_link,
-				support_email, docs_link, custom_link, custom_link_text)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-			a.job.InstanceID, a.orgID, p.TOSLink, p.PrivacyLink, p.HelpLink, p.SupportEmail, p.DocsLink, p.CustomLink, p.CustomLinkText)
-		return tag.RowsAffected() == 1, err
+	columns:    []string{"tos_link", "privacy_link", "help_link", "support_email", "docs_link", "custom_link", "custom_link_text"},
+	values: func(p *importdata.AddCustomPrivacyPolicyRequest) []any {
+		return []any{p.TOSLink, p.PrivacyLink, p.HelpLink, p.SupportEmail, p.DocsLink, p.CustomLink, p.CustomLinkText}
 	},
 }
 

@@ -8,7 +8,8 @@ import (
 )
 
 // step makes users of the instance members of the org's projects. It runs in
-// pass 3, when every user of the job exists.
+// pass 3, when every user of the job exists. With onConflict OVERWRITE an
+// existing member gets the new roles.
 func init() {
 	register(&Step{Name: "project_members", Type: "project_member", Fields: []string{"projectMembers"}, Stage: StagePass3, Order: 3,
 		Success: "projectMembers", SuccessKeys: []string{"projectId", "userId"}, Chunkable: true,
@@ -51,8 +52,8 @@ func applyProjectMembers(ctx context.Context, a *applier, step *Step, org *impor
 	if err != nil {
 		return err
 	}
-	var idx []int
-	var pid, uid, roles []string
+	seen := map[tuple]bool{}
+	var ins, upd memberRows
 	for i, it := range items {
 		m := it.V
 		k := tuple{m.ProjectID, m.UserID}
@@ -63,31 +64,39 @@ func applyProjectMembers(ctx context.Context, a *applier, step *Step, org *impor
 				fmt.Sprintf("project %q does not exist in org %q", m.ProjectID, a.orgID)))
 		case userOwners[m.UserID] == "":
 			o.fail(i, userNotFound(m.UserID))
+		case seen[k] || existing[k] && !a.overwriting():
+			o.exists(i, projectMemberExists)
 		case existing[k]:
-			o.exists(i, projectMemberExists)
+			seen[k] = true
+			upd.add(i, k, m.Roles)
 		default:
-			existing[k] = true
-			idx = append(idx, i)
-			pid, uid, roles = append(pid, m.ProjectID), append(uid, m.UserID), append(roles, jsonList(m.Roles))
+			seen[k] = true
+			ins.add(i, k, m.Roles)
 		}
 	}
-	if len(idx) == 0 {
-		return o.flush()
+	entry := func(i int) (string, []string) {
+		return o.list[i].id, []string{items[i].V.ProjectID, items[i].V.UserID}
 	}
-	inserted, err := a.set(ctx, "insert project members", `INSERT INTO project_members (instance_id, project_id, user_id, roles)
-		SELECT $1, t.project_id, t.user_id, `+fromJSONList("t.roles")+`
-		FROM unnest($2::text[], $3::text[], $4::text[]) AS t(project_id, user_id, roles)
-		ON CONFLICT DO NOTHING RETURNING project_id, user_id`, a.job.InstanceID, pid, uid, roles)
-	if err != nil {
-		return err
-	}
-	for _, i := range idx {
-		m := items[i].V
-		if inserted[tuple{m.ProjectID, m.UserID}] {
-			o.ok(i, o.list[i].id, m.ProjectID, m.UserID)
-		} else {
-			o.exists(i, projectMemberExists)
+	if len(ins.idx) > 0 {
+		inserted, err := a.set(ctx, "insert project members", `INSERT INTO project_members (instance_id, project_id, user_id, roles)
+			SELECT $1, t.project_id, t.user_id, `+fromJSONList("t.roles")+`
+			FROM unnest($2::text[], $3::text[], $4::text[]) AS t(project_id, user_id, roles)
+			ON CONFLICT DO NOTHING RETURNING project_id, user_id`, a.job.InstanceID, ins.col(0), ins.col(1), ins.roles)
+		if err != nil {
+			return err
 		}
+		ins.settle(o, inserted, false, projectMemberExists, entry)
+	}
+	if len(upd.idx) > 0 {
+		updated, err := a.set(ctx, "update project members", `UPDATE project_members x SET roles = `+fromJSONList("t.roles")+`
+			FROM unnest($2::text[], $3::text[], $4::text[]) AS t(project_id, user_id, roles)
+			WHERE x.instance_id = $1 AND x.project_id = t.project_id AND x.user_id = t.user_id
+				AND EXISTS (SELECT 1 FROM projects p WHERE p.instance_id = $1 AND p.id = x.project_id AND p.org_id = $5)
+			RETURNING x.project_id, x.user_id`, a.job.InstanceID, upd.col(0), upd.col(1), upd.roles, a.orgID)
+		if err != nil {
+			return err
+		}
+		upd.settle(o, updated, true, projectMemberExists, entry)
 	}
 	return o.flush()
 }

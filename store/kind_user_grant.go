@@ -10,7 +10,9 @@ import (
 
 // step authorizes users on projects: the org's own projects, or projects of
 // other orgs granted to it. It runs after every project grant of the job.
-// The grant's id is generated.
+// The grant's id is generated. With onConflict OVERWRITE an existing user
+// grant of the org (same user, project and project grant) gets the new role
+// keys and keeps its id.
 func init() {
 	register(&Step{Name: "user_grants", Type: "user_grant", Fields: []string{"userGrants"}, Stage: StagePass2UserGrant, Order: 1,
 		Success: "userGrants", SuccessKeys: []string{"projectId", "userId"}, Chunkable: true, apply: applyUserGrants})
@@ -111,48 +113,91 @@ func applyUserGrants(ctx context.Context, a *applier, step *Step, org *importdat
 	if len(cu) == 0 {
 		return o.flush()
 	}
-	existing, err := a.set(ctx, "look up user grants", `SELECT user_id, project_id, project_grant_id FROM user_grants
+	// The existing user grants of these keys, with their org.
+	rows, err := a.textRows(ctx, "look up user grants", `SELECT user_id, project_id, project_grant_id, org_id FROM user_grants
 		WHERE instance_id = $1 AND (user_id, project_id, project_grant_id) IN (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))`,
 		a.job.InstanceID, cu, cp, cg)
 	if err != nil {
 		return err
 	}
-	var idx []int
-	var uid, pid, gid, keys []string
+	owners := make(map[tuple]string, len(rows))
+	for _, r := range rows {
+		owners[tuple{r[0], r[1], r[2]}] = r[3]
+	}
+	seen := map[tuple]bool{}
+	var ins, upd userGrantRows
 	for i, it := range items {
 		if !o.open(i) {
 			continue
 		}
 		g := it.V
 		k := tuple{g.UserID, g.ProjectID, resolved[i]}
-		if existing[k] {
+		switch owner := owners[k]; {
+		case seen[k]:
 			o.exists(i, userGrantExists)
-			continue
+		case owner != "" && (!a.overwriting() || owner != a.orgID):
+			o.exists(i, a.existsIn(userGrantExists, owner))
+		case owner != "":
+			seen[k] = true
+			upd.add(i, g, resolved[i])
+		default:
+			seen[k] = true
+			ins.add(i, g, resolved[i])
 		}
-		existing[k] = true
-		idx = append(idx, i)
-		uid, pid, gid, keys = append(uid, g.UserID), append(pid, g.ProjectID), append(gid, resolved[i]), append(keys, jsonList(g.RoleKeys))
 	}
-	if len(idx) == 0 {
-		return o.flush()
-	}
-	inserted, err := a.set(ctx, "insert user grants", `INSERT INTO user_grants (instance_id, id, org_id, user_id, project_id, project_grant_id, role_keys)
-		SELECT $1, gen_random_uuid()::text, $2, t.user_id, t.project_id, t.grant_id, `+fromJSONList("t.role_keys")+`
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS t(user_id, project_id, grant_id, role_keys)
-		ON CONFLICT DO NOTHING RETURNING user_id, project_id, project_grant_id`,
-		a.job.InstanceID, a.orgID, uid, pid, gid, keys)
-	if err != nil {
-		return err
-	}
-	for _, i := range idx {
-		g := items[i].V
-		if inserted[tuple{g.UserID, g.ProjectID, resolved[i]}] {
-			o.ok(i, o.list[i].id, g.ProjectID, g.UserID)
-		} else {
-			o.exists(i, userGrantExists)
+	if len(ins.idx) > 0 {
+		inserted, err := a.set(ctx, "insert user grants", `INSERT INTO user_grants (instance_id, id, org_id, user_id, project_id, project_grant_id, role_keys)
+			SELECT $1, gen_random_uuid()::text, $2, t.user_id, t.project_id, t.grant_id, `+fromJSONList("t.role_keys")+`
+			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS t(user_id, project_id, grant_id, role_keys)
+			ON CONFLICT DO NOTHING RETURNING user_id, project_id, project_grant_id`,
+			a.job.InstanceID, a.orgID, ins.uid, ins.pid, ins.gid, ins.keys)
+		if err != nil {
+			return err
 		}
+		ins.settle(o, items, inserted, false)
+	}
+	if len(upd.idx) > 0 {
+		// The user grant keeps its generated id; its role keys are replaced.
+		updated, err := a.set(ctx, "update user grants", `UPDATE user_grants x SET role_keys = `+fromJSONList("t.role_keys")+`
+			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS t(user_id, project_id, grant_id, role_keys)
+			WHERE x.instance_id = $1 AND x.org_id = $2 AND x.user_id = t.user_id AND x.project_id = t.project_id
+				AND x.project_grant_id = t.grant_id
+			RETURNING x.user_id, x.project_id, x.project_grant_id`,
+			a.job.InstanceID, a.orgID, upd.uid, upd.pid, upd.gid, upd.keys)
+		if err != nil {
+			return err
+		}
+		upd.settle(o, items, updated, true)
 	}
 	return o.flush()
+}
+
+// userGrantRows are the columns of user_grants to insert or update.
+type userGrantRows struct {
+	idx                 []int
+	uid, pid, gid, keys []string
+}
+
+func (r *userGrantRows) add(i int, g importdata.AddUserGrantRequest, grantID string) {
+	r.idx = append(r.idx, i)
+	r.uid, r.pid, r.gid, r.keys = append(r.uid, g.UserID), append(r.pid, g.ProjectID), append(r.gid, grantID), append(r.keys, jsonList(g.RoleKeys))
+}
+
+// settle records the outcome of the user grants a statement was given:
+// those it returned were written (overwritten with updated); another was
+// added by a parallel unit meanwhile, or deleted.
+func (r *userGrantRows) settle(o *outcomes, items importdata.Items[importdata.AddUserGrantRequest], written map[tuple]bool, updated bool) {
+	for j, i := range r.idx {
+		g := items[i].V
+		switch {
+		case !written[tuple{r.uid[j], r.pid[j], r.gid[j]}]:
+			o.exists(i, userGrantExists)
+		case updated:
+			o.overwrote(i, o.list[i].id, g.ProjectID, g.UserID)
+		default:
+			o.ok(i, o.list[i].id, g.ProjectID, g.UserID)
+		}
+	}
 }
 
 // projectGrants returns the project grants with the given ids, and the grants

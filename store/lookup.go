@@ -412,10 +412,13 @@ func (o ApplyOptions) hashPasswords(ctx context.Context, plain []string) ([]stri
 	return out, nil
 }
 
-// newUser is a user that passed its checks and may be inserted.
+// newUser is a user that passed its checks and may be written.
 type newUser struct {
 	i        int    // index in the step's list
 	id, name string // user id and user name
+	// update is true for a user of the imported org that is updated in
+	// place (onConflict OVERWRITE); false for a new user.
+	update bool
 }
 
 // nameTaken is the error of a user whose name another user has.
@@ -423,12 +426,17 @@ func nameTaken(name string) string {
 	return zerr("V3-DKcYh", "Errors.User.AlreadyExists", fmt.Sprintf("user name %q is taken", name))
 }
 
-// claimUsers decides in input order which of users may be inserted: an id
-// that exists in the instance or earlier in the list is reported with
-// existsMsg (onConflict SKIP applies), a user name that is taken or used
-// earlier in the list fails. User names are unique in the org's scope (see
-// userScope), ignoring case as the database's lower() does.
-func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, existsMsg string) ([]newUser, error) {
+// claimUsers decides in input order which of users, of type typ ("human"
+// or "machine"), may be written: an id that exists earlier in the list, or
+// in the instance when onConflict is not OVERWRITE, is reported with
+// existsMsg (onConflict SKIP applies); with OVERWRITE, a user of the
+// imported org and of type typ is claimed for an update (newUser.update),
+// one of another org or type stays existsMsg, with why. A user name that
+// another user has, or that is used earlier in the list, fails. User names
+// are unique in the org's scope (see userScope), ignoring case as the
+// database's lower() does; a user being renamed keeps its old name taken
+// for the others, so that no statement meets a unique violation.
+func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, typ, existsMsg string) ([]newUser, error) {
 	if len(users) == 0 {
 		return nil, nil
 	}
@@ -441,39 +449,64 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 	for j, u := range users {
 		ids[j], names[j] = u.id, u.name
 	}
-	owners, err := a.owners(ctx, "users", ids)
+	existing, err := a.existingUsers(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := a.textRows(ctx, "look up user names", `SELECT n, lower(n),
-			EXISTS (SELECT 1 FROM users WHERE instance_id = $1 AND username_scope = $3 AND lower(username) = lower(n))::text
+			coalesce((SELECT id FROM users WHERE instance_id = $1 AND username_scope = $3 AND lower(username) = lower(n)), '')
 		FROM unnest($2::text[]) AS n`, a.job.InstanceID, names, scope)
 	if err != nil {
 		return nil, err
 	}
 	folded := make(map[string]string, len(rows))
-	taken := map[string]bool{}
+	holder := map[string]string{} // folded name → id of the user that has it
 	for _, r := range rows {
 		folded[r[0]] = r[1]
-		if r[2] == "true" {
-			taken[r[1]] = true
+		if r[2] != "" {
+			holder[r[1]] = r[2]
 		}
 	}
 	seenID := map[string]bool{}
+	claimed := map[string]bool{} // folded names of the users claimed so far
 	out := users[:0:0]
 	for _, u := range users {
 		f := folded[u.name]
+		ex := existing[u.id]
 		switch {
-		case owners[u.id] != "" || seenID[u.id]:
+		case seenID[u.id]:
 			o.exists(u.i, existsMsg)
-		case taken[f]:
+		case ex.org != "" && (!a.overwriting() || ex.org != a.orgID):
+			o.exists(u.i, a.existsIn(existsMsg, ex.org))
+		case ex.org != "" && ex.typ != typ:
+			o.exists(u.i, existsMsg+fmt.Sprintf(" (it is a %s user; onConflict OVERWRITE does not change the type of a user)", ex.typ))
+		case claimed[f] || holder[f] != "" && holder[f] != u.id:
 			o.fail(u.i, nameTaken(u.name))
 		default:
-			seenID[u.id], taken[f] = true, true
+			seenID[u.id], claimed[f] = true, true
+			u.update = ex.org != ""
 			out = append(out, u)
 		}
 	}
 	return out, nil
+}
+
+// existingUser is the org and type of a user in the directory.
+type existingUser struct{ org, typ string }
+
+// existingUsers returns the org and type of each of ids that is a user of
+// the job's instance.
+func (a *applier) existingUsers(ctx context.Context, ids []string) (map[string]existingUser, error) {
+	out := map[string]existingUser{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := a.textRows(ctx, "look up users", `SELECT id, org_id, type FROM users WHERE instance_id = $1 AND id = ANY($2)`,
+		a.job.InstanceID, ids)
+	for _, r := range rows {
+		out[r[0]] = existingUser{r[1], r[2]}
+	}
+	return out, err
 }
 
 // userScope returns the scope in which the user names of the unit's org are
@@ -499,13 +532,16 @@ func (a *applier) userScope(ctx context.Context) (string, error) {
 	return scope, nil
 }
 
-// settleUsers records the outcome of the users an insert was given: those it
-// returned succeeded; another was created meanwhile by a parallel unit (its
-// id exists now) or lost its user name to one.
-func (a *applier) settleUsers(ctx context.Context, o *outcomes, users []newUser, inserted map[string]bool, existsMsg string) error {
+// settleUsers records the outcome of the users an insert or an update was
+// given: those it returned (written) were created or, claimed for an
+// update, overwritten. A new user that is missing was created meanwhile by
+// a parallel unit (its id exists now) or lost its user name to one; a user
+// to update that is missing was moved or deleted meanwhile (existsMsg), or
+// lost its new user name to a parallel unit.
+func (a *applier) settleUsers(ctx context.Context, o *outcomes, users []newUser, written map[string]bool, existsMsg string) error {
 	var lost []string
 	for _, u := range users {
-		if !inserted[u.id] {
+		if !written[u.id] {
 			lost = append(lost, u.id)
 		}
 	}
@@ -514,10 +550,16 @@ func (a *applier) settleUsers(ctx context.Context, o *outcomes, users []newUser,
 		return err
 	}
 	for _, u := range users {
-		switch {
-		case inserted[u.id]:
+		switch owner := owners[u.id]; {
+		case written[u.id] && u.update:
+			o.overwrote(u.i, u.id)
+		case written[u.id]:
 			o.ok(u.i, u.id)
-		case owners[u.id] != "":
+		case u.update && owner == "":
+			o.exists(u.i, existsMsg)
+		case u.update && owner != a.orgID:
+			o.exists(u.i, a.existsIn(existsMsg, owner))
+		case !u.update && owner != "":
 			o.exists(u.i, existsMsg)
 		default:
 			o.fail(u.i, nameTaken(u.name))

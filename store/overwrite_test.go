@@ -124,9 +124,10 @@ const bcryptHash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy
 var overwriteUnchanged = map[string]bool{
 	"importdata.DataOrg.OrgID":                                          true,
 	"importdata.Domain.DomainName":                                      true,
-	"importdata.DomainPolicy.OrgID":                                     true,
-	"importdata.DomainPolicy.UserLoginMustBeDomain":                     true,
+	"importdata.AddCustomDomainPolicyRequest.OrgID":                     true,
+	"importdata.AddCustomDomainPolicyRequest.UserLoginMustBeDomain":     true,
 	"importdata.IDPProvider.IDPID":                                      true,
+	"importdata.LoginPolicyIDP.OwnerType":                               true, // IDP_OWNER_TYPE_ORG: zimport has no instance IdPs
 	"importdata.SetCustomLoginTextsRequest.Language":                    true,
 	"importdata.SetCustomMessageTextRequest.Language":                   true,
 	"importdata.SetCustomVerifyPhoneMessageTextRequest.Language":        true,

@@ -34,14 +34,24 @@ type policyKind[T any] struct {
 	// refs, when set, returns the error of a policy that names what does not
 	// exist ("" when none).
 	refs func(ctx context.Context, a *applier, p *T) (string, error)
-	// insert writes the policy unless the org has one, and reports whether
-	// it did.
-	insert func(ctx context.Context, a *applier, p *T) (bool, error)
+	// columns are the columns of table that the import writes, besides
+	// instance_id and org_id; values returns their values for p, in order.
+	// A policy is inserted and, with onConflict OVERWRITE, updated with them.
+	columns []string
+	values  func(p *T) []any
+	// overwrite, when set, returns the error of a policy that may not
+	// replace the org's policy ("" when none), with onConflict OVERWRITE.
+	overwrite func(ctx context.Context, a *applier, p *T) (string, error)
+	// lists, when set, writes what the policy lists in tables of their own
+	// (the login policy's IdPs) once its row is written; replace says the
+	// row was updated, whose lists are replaced.
+	lists func(ctx context.Context, a *applier, p *T, replace bool) error
 }
 
 // applyPolicy imports pol, an org's policy of kind k, when the org gives it:
 // its fields are checked, then whether the org has one (onConflict SKIP
-// applies), then what it names, and it is inserted.
+// applies; with OVERWRITE it is updated in place), then what it names, and
+// it is written.
 func applyPolicy[T any, PT interface {
 	*T
 	Validate(string) error
@@ -66,9 +76,19 @@ func applyPolicy[T any, PT interface {
 		a.job.InstanceID, a.orgID).Scan(&exists); err != nil {
 		return fmt.Errorf("look up %s: %w", k.table, err)
 	}
-	if exists {
+	if exists && !a.overwriting() {
 		a.failOrExisting(step, 0, step.Type, id, k.exists)
 		return nil
+	}
+	if exists && k.overwrite != nil {
+		msg, err := k.overwrite(ctx, a, pol.V)
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			fail(msg)
+			return nil
+		}
 	}
 	if k.refs != nil {
 		msg, err := k.refs(ctx, a, pol.V)
@@ -80,16 +100,53 @@ func applyPolicy[T any, PT interface {
 			return nil
 		}
 	}
-	inserted, err := k.insert(ctx, a, pol.V)
+	written, err := k.write(ctx, a, pol.V, exists)
 	if err != nil {
-		return fmt.Errorf("insert into %s: %w", k.table, err)
+		return err
 	}
-	if !inserted { // a parallel unit of the same org was faster
+	switch {
+	case !written: // inserted by a parallel unit of the same org, or deleted meanwhile
 		a.failOrExisting(step, 0, step.Type, id, k.exists)
-		return nil
+	case exists:
+		a.overwrote(step, 0, step.Type, id)
+	default:
+		a.succeed(step, 0, step.Type, id)
 	}
-	a.succeed(step, 0, step.Type, id)
 	return nil
+}
+
+// write inserts p as the org's policy unless it has one or, when update is
+// true, updates the org's policy with every column of the import, then
+// writes its lists; it reports whether it wrote the row.
+func (k policyKind[T]) write(ctx context.Context, a *applier, p *T, update bool) (bool, error) {
+	args := append([]any{a.job.InstanceID, a.orgID}, k.values(p)...)
+	params := make([]string, len(k.columns))
+	for i, c := range k.columns {
+		params[i] = fmt.Sprintf("$%d", i+3)
+		if update {
+			params[i] = c + " = " + params[i]
+		}
+	}
+	what := "insert into " + k.table
+	sql := `INSERT INTO ` + k.table + ` (instance_id, org_id, ` + strings.Join(k.columns, ", ") + `)
+		VALUES ($1, $2, ` + strings.Join(params, ", ") + `) ON CONFLICT DO NOTHING`
+	if update {
+		what = "update " + k.table
+		sql = `UPDATE ` + k.table + ` SET ` + strings.Join(params, ", ") + ` WHERE instance_id = $1 AND org_id = $2`
+	}
+	tag, err := a.db.Exec(ctx, sql, args...)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	if k.lists != nil {
+		if err := k.lists(ctx, a, p, update); err != nil {
+			return false, fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return true, nil
 }
 
 // entityProblems returns what is wrong with v, the entity at path (e.g.
@@ -125,7 +182,8 @@ func languageTag(field, lang string) (string, string) {
 }
 
 // textExists is the message of texts the org has already for a language.
-// ZITADEL overwrites texts; zimport reports them (onConflict SKIP applies).
+// ZITADEL overwrites texts; zimport reports them (onConflict SKIP applies)
+// unless onConflict is OVERWRITE.
 func textExists(what, lang string) string {
 	return zerr("ZIMPORT-TxtEx", "Errors.CustomText.AlreadyExists", fmt.Sprintf("the org has %s for language %q", what, lang))
 }

@@ -37,6 +37,11 @@ func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	if job.Stage == 0 {
+		if job.DryRun {
+			if err := w.st.PrepareDryRun(ctx, job); err != nil {
+				return err
+			}
+		}
 		err := w.saveSplit(ctx, job)
 		var shape *importdata.ShapeError
 		switch {
