@@ -70,11 +70,12 @@ var errJobEnded = errors.New("the job is no longer running")
 // whose message names the unit, its org and what PostgreSQL said.
 func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts ApplyOptions) (ApplyResult, error) {
 	var res ApplyResult
+	home := job.InstanceID
 	if job.DryRun {
 		job.InstanceID = DryRunInstance(job.ID)
 		opts.hash = dryRunHash
 	}
-	a := &applier{db: s.pool, job: job, unit: u, opts: opts, raw: raw, counts: map[string]*Counts{}}
+	a := &applier{db: s.pool, job: job, home: home, unit: u, opts: opts, raw: raw, counts: map[string]*Counts{}}
 	org, decodeErr := decodeUnit(u, raw, job.SourceField == importdata.FieldDataOrgsV1)
 	var err error
 	if decodeErr == nil {
@@ -134,8 +135,11 @@ type dbtx interface {
 // applier is the state of one unit's transaction.
 type applier struct {
 	// db is the unit's transaction; the pool while the steps prepare.
-	db   dbtx
-	job  Job
+	db  dbtx
+	job Job
+	// home is the instance the job imports into; job.InstanceID is its
+	// scratch copy in a dry run.
+	home string
 	unit Unit
 	opts ApplyOptions
 	// raw is the unit's bytes of the payload, for members that DataOrg

@@ -211,10 +211,12 @@ func (a *applier) passwordlessCodes(ctx context.Context, o *outcomes, items impo
 }
 
 // loginBaseURL is the origin of the instance's login UI: https and its
-// primary domain; empty (links are then relative) when it has no domain.
+// primary domain; empty (links are then relative) when it has no domain. A
+// dry run's links name the instance, not its scratch copy, which has no
+// domains.
 func (a *applier) loginBaseURL(ctx context.Context) (string, error) {
 	rows, err := a.textRows(ctx, "look up instance domain", `SELECT domain FROM instance_domains WHERE instance_id = $1
-		ORDER BY is_primary DESC, generated, domain LIMIT 1`, a.job.InstanceID)
+		ORDER BY is_primary DESC, generated, domain LIMIT 1`, a.home)
 	if err != nil || len(rows) == 0 {
 		return "", err
 	}
