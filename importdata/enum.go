@@ -3,11 +3,15 @@ package importdata
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// decodeEnum reads a proto3-JSON enum: its name as a string, or its number.
+// decodeEnum reads a proto3-JSON enum: its name as a string, or its number
+// (also as a string); null is 0. names are the enum's names by number, ""
+// for a number the enum does not use. An unknown value is an error that
+// quotes it and names the allowed values.
 func decodeEnum(dec *jsontext.Decoder, names []string) (int32, error) {
 	tok, err := dec.ReadToken()
 	if err != nil {
@@ -19,22 +23,55 @@ func decodeEnum(dec *jsontext.Decoder, names []string) (int32, error) {
 	case '"':
 		s := tok.String()
 		for i, n := range names {
-			if n == s {
+			if n != "" && n == s {
 				return int32(i), nil
 			}
 		}
-		if n, err := strconv.ParseInt(s, 10, 32); err == nil && n >= 0 && int(n) < len(names) {
-			return int32(n), nil
+		if n, ok := enumNumber(names, s); ok {
+			return n, nil
 		}
-		return 0, fmt.Errorf("unknown value %q (want one of %v)", s, names)
+		return 0, enumError(strconv.Quote(s), names)
 	case '0':
-		n, err := strconv.ParseInt(tok.String(), 10, 32)
-		if err != nil || n < 0 || int(n) >= len(names) {
-			return 0, fmt.Errorf("unknown value %s (want 0..%d)", tok.String(), len(names)-1)
+		s := tok.String()
+		if n, ok := enumNumber(names, s); ok {
+			return n, nil
 		}
-		return int32(n), nil
+		return 0, enumError(s, names)
 	}
 	return 0, fmt.Errorf("expected an enum name or number, got %s", kindName(tok.Kind()))
+}
+
+// enumNumber parses s as a number of the enum of names.
+func enumNumber(names []string, s string) (int32, bool) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 0 || int(n) >= len(names) || names[n] == "" {
+		return 0, false
+	}
+	return int32(n), true
+}
+
+// enumError is the error of value (as written in the input: a name quoted,
+// a number not), which is not one of the enum's names or numbers, e.g.
+// `unknown value "X" (want A, B or C, or their numbers 0, 1 or 2)`.
+func enumError(value string, names []string) error {
+	var known, numbers []string
+	for i, n := range names {
+		if n != "" {
+			known, numbers = append(known, n), append(numbers, strconv.Itoa(i))
+		}
+	}
+	if len(known) == 1 {
+		return fmt.Errorf("unknown value %s (want %s or its number %s)", value, known[0], numbers[0])
+	}
+	return fmt.Errorf("unknown value %s (want %s, or their numbers %s)", value, orList(known), orList(numbers))
+}
+
+// orList joins ss as "a", "a or b", "a, b or c".
+func orList(ss []string) string {
+	if len(ss) < 2 {
+		return strings.Join(ss, "")
+	}
+	return strings.Join(ss[:len(ss)-1], ", ") + " or " + ss[len(ss)-1]
 }
 
 func enumName(names []string, v int32) string {

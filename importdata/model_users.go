@@ -1,8 +1,6 @@
 package importdata
 
 import (
-	"fmt"
-
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -114,9 +112,6 @@ var idpTypeNames = []string{"IDP_TYPE_UNSPECIFIED", "IDP_TYPE_OIDC", "", "IDP_TY
 
 func (e *IDPType) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	v, err := decodeEnum(dec, idpTypeNames)
-	if err == nil && idpTypeNames[v] == "" {
-		v, err = 0, fmt.Errorf("unknown value (want IDP_TYPE_UNSPECIFIED, IDP_TYPE_OIDC or IDP_TYPE_JWT, or 0, 1 or 3)")
-	}
 	*e = IDPType(v)
 	return err
 }

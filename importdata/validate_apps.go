@@ -154,19 +154,17 @@ func (p *Problems) app(appID, projectID, name string) {
 	}
 }
 
-// Validate checks an app key: its ids, the key type (KEY_TYPE_JSON) and that
-// publicKey holds a PEM-encoded PKIX public key (as machine keys). Whether
-// the expiration date lies in the future is checked when the key is
-// imported.
+// Validate checks an app key: its ids and that publicKey holds a
+// PEM-encoded PKIX public key (as machine keys). Its type is not checked:
+// ZITADEL's AddApplicationKeyWithID, like AddUserMachineKey for machine
+// keys, stores KEY_TYPE_UNSPECIFIED as given. Whether the expiration date
+// lies in the future is checked when the key is imported.
 func (k *DataAppKey) Validate(path string) error {
 	p := NewProblems(path)
 	p.Len("id", k.ID, 1, 200)
 	p.Len("projectId", k.ProjectID, 1, 200)
 	p.Len("appId", k.AppID, 1, 200)
 	p.Len("clientId", k.ClientID, 0, 200)
-	if k.Type != KeyTypeJSON {
-		p.add("type", fmt.Sprintf("must be %s, not %s", KeyTypeJSON, k.Type))
-	}
 	p.publicKey("publicKey", k.PublicKey)
 	return p.Err()
 }

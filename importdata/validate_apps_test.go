@@ -157,9 +157,12 @@ func TestValidate_Apps(t *testing.T) {
 		{"key ok", &DataAppKey{}, `{"id": "k", "projectId": "p", "appId": "a", "type": "KEY_TYPE_JSON", "publicKey": "` + key + `"}`, nil},
 		{"key bad", &DataAppKey{}, `{"id": "k", "projectId": "p", "appId": "", "clientId": "` + strings.Repeat("c", 201) + `",
 			"publicKey": "` + base64.StdEncoding.EncodeToString([]byte("no key")) + `"}`, []string{
-			"o.appId: is required", "o.clientId: at most 200 characters", "o.type: must be KEY_TYPE_JSON, not KEY_TYPE_UNSPECIFIED",
+			"o.appId: is required", "o.clientId: at most 200 characters",
 			`o.publicKey: is not PEM-encoded (want base64 of "-----BEGIN PUBLIC KEY-----...")`,
 		}},
+		// ZITADEL stores a key of KEY_TYPE_UNSPECIFIED as given, for apps as for machine users.
+		{"key type unspecified", &DataAppKey{}, `{"id": "k", "projectId": "p", "appId": "a", "type": "KEY_TYPE_UNSPECIFIED", "publicKey": "` + key + `"}`, nil},
+		{"key without type", &DataAppKey{}, `{"id": "k", "projectId": "p", "appId": "a", "publicKey": "` + key + `"}`, nil},
 		{"key missing", &DataAppKey{}, `{"id": "k", "projectId": "p", "appId": "a", "type": 1}`, []string{"o.publicKey: is required"}},
 		{"action ok", &DataAction{}, `{"actionId": "x", "action": {"name": "n", "script": "` + strings.Repeat("s", 40000) + `", "timeout": "20s"}}`, nil},
 		{"action bad", &DataAction{}, `{"actionId": "x", "action": {"name": "", "script": "` + strings.Repeat("é", 20001) + `", "timeout": "20.5s"}}`, []string{

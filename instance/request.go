@@ -102,36 +102,13 @@ func (k KeyType) String() string {
 }
 
 // UnmarshalJSONFrom reads a proto3-JSON enum: its name, or its number (also
-// as a string). null is KEY_TYPE_UNSPECIFIED.
+// as a string). null is KEY_TYPE_UNSPECIFIED. It reads importdata.KeyType,
+// the same enum, for the same errors as the import's enums.
 func (k *KeyType) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	var s string
-	switch tok.Kind() {
-	case 'n':
-		*k = KeyTypeUnspecified
-		return nil
-	case '"':
-		s = tok.String()
-		for i, n := range keyTypeNames {
-			if n == s {
-				*k = KeyType(i)
-				return nil
-			}
-		}
-	case '0':
-		s = tok.String()
-	default:
-		return errors.New("expected an enum name or number")
-	}
-	n, err := strconv.ParseInt(s, 10, 32)
-	if err != nil || n < 0 || int(n) >= len(keyTypeNames) {
-		return fmt.Errorf("unknown value %q (want one of %v)", s, keyTypeNames)
-	}
-	*k = KeyType(n)
-	return nil
+	var v importdata.KeyType
+	err := v.UnmarshalJSONFrom(dec)
+	*k = KeyType(v)
+	return err
 }
 
 // RequestError is an invalid CreateInstanceRequest (HTTP 400). Msg names the

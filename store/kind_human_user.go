@@ -5,6 +5,8 @@ import (
 	"maps"
 	"strings"
 
+	"golang.org/x/text/language"
+
 	"github.com/zimport/zimport/importdata"
 	"github.com/zimport/zimport/passhash"
 )
@@ -225,7 +227,7 @@ func (r *humanRows) add(a *applier, nu newUser, d *importdata.DataHumanUser) {
 	}
 	r.ids, r.names, r.states = append(r.ids, nu.id), append(r.names, nu.name), append(r.states, userState(d.State))
 	r.first, r.last, r.nick = append(r.first, p.FirstName), append(r.last, p.LastName), append(r.nick, p.NickName)
-	r.display, r.lang, r.gender = append(r.display, displayName(p, email, nu.name)), append(r.lang, p.PreferredLanguage), append(r.gender, p.Gender.String())
+	r.display, r.lang, r.gender = append(r.display, displayName(p, email, nu.name)), append(r.lang, preferredLanguage(p.PreferredLanguage)), append(r.gender, p.Gender.String())
 	r.email, r.emailOK, r.phone, r.phoneOK = append(r.email, email), append(r.emailOK, u.Email.IsEmailVerified), append(r.phone, phone), append(r.phoneOK, phoneOK)
 	r.hash, r.change = append(r.hash, hash), append(r.change, change)
 }
@@ -234,6 +236,19 @@ func (r *humanRows) add(a *applier, nu newUser, d *importdata.DataHumanUser) {
 func (r *humanRows) args(a *applier, scope string) []any {
 	return []any{a.job.InstanceID, a.orgID, r.ids, r.names, r.states, r.first, r.last, r.nick, r.display, r.lang, r.gender,
 		r.email, r.emailOK, r.phone, r.phoneOK, r.hash, r.change, scope}
+}
+
+// preferredLanguage is a user's preferred language as ZITADEL stores it
+// (reference §4.2): lang parsed as a BCP 47 tag, in its canonical form
+// ("en-us" is "en-US"); a value that does not parse is dropped silently,
+// like an empty one or "und": the user's language is undefined ("", NULL
+// in the directory).
+func preferredLanguage(lang string) string {
+	tag, err := language.Parse(lang)
+	if err != nil || tag == language.Und {
+		return ""
+	}
+	return tag.String()
 }
 
 // hashedPassword returns the user's pre-hashed password, "" when none.

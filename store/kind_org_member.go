@@ -29,7 +29,7 @@ func applyOrgMembers(ctx context.Context, a *applier, step *Step, org *importdat
 			continue
 		}
 		if len(m.Roles) == 0 {
-			o.fail(i, zerr("ORG-4m9fs", "Errors.Org.MemberInvalid", "roles is empty"))
+			o.fail(i, zerr("ORG-4m9fs", "Errors.Org.MemberInvalid", a.path("orgMembers", i)+".roles: is required"))
 			continue
 		}
 		users = append(users, m.UserID)

@@ -39,7 +39,7 @@ func applyProjectGrantMembers(ctx context.Context, a *applier, step *Step, org *
 			continue
 		}
 		if len(m.Roles) == 0 {
-			o.fail(i, zerr("PROJECT-8fi7G", "Errors.Project.Grant.Member.Invalid", "roles is empty"))
+			o.fail(i, zerr("PROJECT-8fi7G", "Errors.Project.Grant.Member.Invalid", a.path("projectGrantMembers", i)+".roles: is required"))
 			continue
 		}
 		grants, users = append(grants, m.GrantID), append(users, m.UserID)

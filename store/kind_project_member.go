@@ -30,7 +30,7 @@ func applyProjectMembers(ctx context.Context, a *applier, step *Step, org *impor
 			continue
 		}
 		if len(m.Roles) == 0 {
-			o.fail(i, zerr("PROJECT-W8m4l", "Errors.Project.Member.Invalid", "roles is empty"))
+			o.fail(i, zerr("PROJECT-W8m4l", "Errors.Project.Member.Invalid", a.path("projectMembers", i)+".roles: is required"))
 			continue
 		}
 		projects, users = append(projects, m.ProjectID), append(users, m.UserID)

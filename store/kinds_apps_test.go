@@ -238,7 +238,7 @@ func TestApplyUnit_AppsInvalidFields(t *testing.T) {
 		resFailed(0, "oidc_apps", 1, "oidc_app", "o2", `ID=PROJECT-1n8df Message=Errors.Project.App.Invalid (oidcApps[1].app.grantTypes[0]: unknown value "NOPE"`),
 		resFailed(0, "oidc_apps", 2, "oidc_app", "o3", `ID=PROJECT-1n8df Message=Errors.Project.App.Invalid (oidcApps[2].app.name: must not contain the NUL character`),
 		resFailed(0, "api_apps", 0, "api_app", "", "ID=PROJECT-Bff2g Message=Errors.Project.App.Invalid (apiApps[0].appId: is required)"),
-		resFailed(0, "api_apps", 1, "api_app", "a2", "ID=PROJECT-Bff2g Message=Errors.Project.App.Invalid (apiApps[1].app.authMethodType: unknown value 2 (want 0..1))"),
+		resFailed(0, "api_apps", 1, "api_app", "a2", "ID=PROJECT-Bff2g Message=Errors.Project.App.Invalid (apiApps[1].app.authMethodType: unknown value 2 (want API_AUTH_METHOD_TYPE_BASIC or API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT, or their numbers 0 or 1))"),
 		resFailed(0, "app_keys", 0, "app_key", "k", `ID=COMMAND-55m9fs Message=Errors.Project.App.Key.Invalid (appKeys[0].publicKey: is not PEM-encoded`),
 		resFailed(0, "app_keys", 1, "app_key", "k2", `ID=COMMAND-55m9fs Message=Errors.Project.App.Key.Invalid (appKeys[1].publicKey: invalid base64`),
 		resFailed(0, "app_keys", 2, "app_key", "k3", `ID=COMMAND-55m9fs Message=Errors.Project.App.Key.Invalid (appKeys[2].expirationDate: invalid timestamp "tomorrow"`),
@@ -316,7 +316,7 @@ func TestApplyUnit_AppsMissingReferences(t *testing.T) {
 		resFailed(0, "project_grant_members", 0, "project_grant_member", "o1_p1_g1_u9", `ID=COMMAND-4M0fs Message=Errors.User.NotFound (user "u9" does not exist)`),
 		resFailed(0, "project_grant_members", 1, "project_grant_member", "o1_p1_g9_u1", `ID=PROJECT-D8JxR Message=Errors.Project.Grant.NotFound (project grant "g9" of project "p1" does not exist)`),
 		resFailed(0, "project_grant_members", 2, "project_grant_member", "o1_p2_g1_u1", `ID=PROJECT-D8JxR Message=Errors.Project.Grant.NotFound (project grant "g1" of project "p2" does not exist)`),
-		resFailed(0, "project_grant_members", 3, "project_grant_member", "o1_p1_g1_u2", "ID=PROJECT-8fi7G Message=Errors.Project.Grant.Member.Invalid (roles is empty)"),
+		resFailed(0, "project_grant_members", 3, "project_grant_member", "o1_p1_g1_u2", "ID=PROJECT-8fi7G Message=Errors.Project.Grant.Member.Invalid (projectGrantMembers[3].roles: is required)"),
 		resFailed(1, "project_grant_members", 0, "project_grant_member", "o3_p1_g1_u2", `ID=PROJECT-0l10S9OmZV Message=Errors.Project.Grant.Invalid (project grant "g1" is of org "o1" to org "o2", not of or to org "o3")`),
 	}, kindsResults(t, s, r.job.ID))
 	checkUnchanged(t, before, appsDump(t, s))

@@ -333,7 +333,7 @@ func TestApplyUnit_UsersKindsInvalidFields(t *testing.T) {
 		resFailed(0, "machine_keys", 4, "machine_user_key", "", `machineKeys[4].type: unknown value "KEY_TYPE_XML"`),
 		resFailed(0, "machine_keys", 5, "machine_user_key", "k6", "machineKeys[5].publicKey: is required"),
 		resFailed(0, "user_links", 0, "user_link", "h1_i1", "ID=COMMAND-6m9Kd Message=Errors.User.ExternalIDP.Invalid (userLinks[0].providedUserId: is required)"),
-		resFailed(0, "user_links", 1, "user_link", "h1_i1", "userLinks[1].idpType: unknown value"),
+		resFailed(0, "user_links", 1, "user_link", "h1_i1", "userLinks[1].idpType: unknown value 2 (want IDP_TYPE_UNSPECIFIED, IDP_TYPE_OIDC or IDP_TYPE_JWT, or their numbers 0, 1 or 3)"),
 		resFailed(0, "user_links", 2, "user_link", "h1_i1", "userLinks[2].providedUserName: at most 200 characters; userLinks[2].idpName: at most 200 characters"),
 	}, kindsResults(t, s, r.job.ID))
 	for _, res := range kindsResults(t, s, r.job.ID) {

@@ -436,6 +436,14 @@ func nameTaken(name string) string {
 // are unique in the org's scope (see userScope), ignoring case as the
 // database's lower() does; a user being renamed keeps its old name taken
 // for the others, so that no statement meets a unique violation.
+//
+// A human user of an org whose domain policy does not say
+// userLoginMustBeDomain (its names are unique in the instance) fails with
+// Errors.User.DomainNotAllowedAsUsername when its name ends in "@domain"
+// and another org has verified that domain, ignoring case (ZITADEL's
+// ImportHuman, reference §4.3.3; its AddMachine does not check machine
+// users); this holds for an update with OVERWRITE too. The names, their
+// holders and their domains are looked up in one query.
 func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, typ, existsMsg string) ([]newUser, error) {
 	if len(users) == 0 {
 		return nil, nil
@@ -444,27 +452,38 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 	if err != nil {
 		return nil, err
 	}
+	checkDomains := typ == "human" && scope == ""
 	ids := make([]string, len(users))
 	names := make([]string, len(users))
+	domains := make([]string, len(users)) // "" when not checked
 	for j, u := range users {
 		ids[j], names[j] = u.id, u.name
+		if at := strings.LastIndex(u.name, "@"); checkDomains && at >= 0 {
+			domains[j] = u.name[at+1:]
+		}
 	}
 	existing, err := a.existingUsers(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := a.textRows(ctx, "look up user names", `SELECT n, lower(n),
-			coalesce((SELECT id FROM users WHERE instance_id = $1 AND username_scope = $3 AND lower(username) = lower(n)), '')
-		FROM unnest($2::text[]) AS n`, a.job.InstanceID, names, scope)
+	rows, err := a.textRows(ctx, "look up user names", `SELECT t.n, lower(t.n),
+			coalesce((SELECT id FROM users WHERE instance_id = $1 AND username_scope = $3 AND lower(username) = lower(t.n)), ''),
+			CASE WHEN t.d = '' THEN '' ELSE coalesce((SELECT org_id FROM org_domains WHERE instance_id = $1 AND is_verified
+				AND lower(domain) = lower(t.d) AND org_id <> $5), '') END
+		FROM unnest($2::text[], $4::text[]) AS t(n, d)`, a.job.InstanceID, names, scope, domains, a.orgID)
 	if err != nil {
 		return nil, err
 	}
 	folded := make(map[string]string, len(rows))
-	holder := map[string]string{} // folded name → id of the user that has it
+	holder := map[string]string{}    // folded name → id of the user that has it
+	domainOrg := map[string]string{} // name → the other org that verified its domain
 	for _, r := range rows {
 		folded[r[0]] = r[1]
 		if r[2] != "" {
 			holder[r[1]] = r[2]
+		}
+		if r[3] != "" {
+			domainOrg[r[0]] = r[3]
 		}
 	}
 	seenID := map[string]bool{}
@@ -480,6 +499,8 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 			o.exists(u.i, a.existsIn(existsMsg, ex.org))
 		case ex.org != "" && ex.typ != typ:
 			o.exists(u.i, existsMsg+fmt.Sprintf(" (it is a %s user; onConflict OVERWRITE does not change the type of a user)", ex.typ))
+		case domainOrg[u.name] != "":
+			o.fail(u.i, domainNotAllowed(a.path(typ+"Users", u.i), u.name, domainOrg[u.name]))
 		case claimed[f] || holder[f] != "" && holder[f] != u.id:
 			o.fail(u.i, nameTaken(u.name))
 		default:
@@ -489,6 +510,14 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 		}
 	}
 	return out, nil
+}
+
+// domainNotAllowed is the error of a user, at path, whose name ends in
+// "@domain" where domain is verified by another org, owner.
+func domainNotAllowed(path, name, owner string) string {
+	domain := name[strings.LastIndex(name, "@")+1:]
+	return zerr("COMMAND-SFd21", "Errors.User.DomainNotAllowedAsUsername",
+		fmt.Sprintf("%s.user.userName: %q ends in \"@%s\", a domain verified by org %q", path, name, domain, owner))
 }
 
 // existingUser is the org and type of a user in the directory.
