@@ -66,7 +66,8 @@ var errJobEnded = errors.New("the job is no longer running")
 // unit between steps; what is done is kept. When the job is no longer
 // running at the commit, the transaction is rolled back and the result says
 // JobEnded. A dry-run job (job.DryRun) is applied to its scratch instance
-// (see PrepareDryRun). Data that the database refuses is an error wrapping ErrRejected
+// (see PrepareDryRun). Data that the database refuses is an error wrapping
+// ErrRejected, and ErrRaced too when a retry may succeed,
 // whose message names the unit, its org and what PostgreSQL said.
 func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts ApplyOptions) (ApplyResult, error) {
 	var res ApplyResult
@@ -113,9 +114,11 @@ func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts
 			return a.finish(ctx)
 		})
 	}
-	switch msg := rejection(err); {
+	switch msg, raced := rejection(err); {
 	case errors.Is(err, errJobEnded):
 		return ApplyResult{JobEnded: true}, nil
+	case raced:
+		return ApplyResult{}, &racedError{rejectedError{msg: a.rejected(msg)}}
 	case msg != "":
 		return ApplyResult{}, &rejectedError{msg: a.rejected(msg)}
 	case err != nil:
@@ -271,11 +274,12 @@ func (a *applier) succeed(step *Step, item int, typ, id string, f ...string) {
 }
 
 // overwrote records an existing entity that was updated in place
-// (onConflict OVERWRITE); like a success, it has an entry in the step's
-// success list.
-func (a *applier) overwrote(step *Step, item int, typ, id string, f ...string) {
+// (onConflict OVERWRITE). Like a success, it has an entry in the step's
+// success list (entry, with the fields f); id, its id in the error format,
+// names it in the result's overwritten list (kept in the message column).
+func (a *applier) overwrote(step *Step, item int, typ, id, entry string, f ...string) {
 	a.count(step).Overwritten++
-	r := result{step: step, item: item, outcome: outcomeOverwritten, typ: typ, id: id}
+	r := result{step: step, item: item, outcome: outcomeOverwritten, typ: typ, id: entry, message: id}
 	copy(r.f[:], f)
 	a.results = append(a.results, r)
 }

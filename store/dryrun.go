@@ -13,9 +13,9 @@ import (
 // A dry run (dryRun: true) imports into a scratch instance: a copy of the
 // job's instance made when the job starts, so that every check, the
 // references to entities that already exist included, runs exactly as in a
-// real import, and the instance itself is never written. The scratch
-// instance is deleted, with all its rows, in the statement that ends the job
-// (endJob), and by PurgeDryRuns should that be missed.
+// real import, and the instance itself is never written. Workers delete the
+// scratch instance, with all its rows, once the job has ended
+// (PurgeDryRuns, every few seconds).
 
 // dryRunPrefix starts the id of a scratch instance.
 const dryRunPrefix = "dry-run:"

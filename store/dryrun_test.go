@@ -36,8 +36,8 @@ const dryRunPayload = `{"orgs": [
 
 // TestStore_DryRun runs dryRunPayload as a dry run on an instance that holds
 // exportPayload: the scratch instance is a copy of the instance, the instance
-// is unchanged afterwards, the scratch instance is gone once the job ends,
-// and the results are those of a real run of the same payload.
+// is unchanged afterwards, the scratch instance is purged once the job has
+// ended, and the results are those of a real run of the same payload.
 func TestStore_DryRun(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
@@ -84,12 +84,15 @@ func TestStore_DryRun(t *testing.T) {
 	if diff := cmp.Diff(before, directorySnapshot(t, s, kindsInstance)); diff != "" {
 		t.Errorf("the dry run changed the instance (-before +after):\n%s", diff)
 	}
+	if n, err := s.PurgeDryRuns(ctx); err != nil || n != 1 {
+		t.Errorf("PurgeDryRuns after the dry run = %d, %v; want its scratch instance", n, err)
+	}
 	var scratch int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM instances WHERE starts_with(id, $1)`, dryRunPrefix).Scan(&scratch); err != nil {
 		t.Fatal(err)
 	}
 	if scratch != 0 {
-		t.Errorf("%d scratch instances remain after the dry run ended", scratch)
+		t.Errorf("%d scratch instances remain after the purge", scratch)
 	}
 	if j, err := s.JobByID(ctx, job.ID); err != nil || j.Status != StatusCompletedWithErrors {
 		t.Errorf("dry-run job: status %q, err %v; want completed_with_errors", j.Status, err)
@@ -130,8 +133,8 @@ func TestStore_PurgeDryRuns(t *testing.T) {
 	if err := s.FailJob(ctx, running.ID, "stop"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.PurgeDryRuns(ctx); err != nil || n != 0 {
-		t.Fatalf("PurgeDryRuns after the job failed = %d, %v; want 0: ending the job deletes its copy", n, err)
+	if n, err := s.PurgeDryRuns(ctx); err != nil || n != 1 {
+		t.Fatalf("PurgeDryRuns after the job failed = %d, %v; want its copy", n, err)
 	}
 }
 

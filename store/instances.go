@@ -46,7 +46,7 @@ func (s *Store) CreateInstance(ctx context.Context, jobID string, p instance.Pla
 		return nil
 	})
 	var ce *conflictError
-	switch msg := rejection(err); {
+	switch msg, _ := rejection(err); {
 	case errors.As(err, &ce):
 		return ce // its message is for the client, as it is
 	case msg != "":

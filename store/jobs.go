@@ -235,11 +235,11 @@ func (s *Store) ListJobs(ctx context.Context, sc Scope, cursor string, limit int
 // endJob extends update, an UPDATE of jobs that ends the jobs it matches, to
 // delete their payloads in the same statement: the inline data of a job,
 // which may hold plain passwords, is kept only while the job may read it.
-// The scratch instance of a dry run goes with it.
+// (The scratch instance of a dry run is left to PurgeDryRuns: deleting it
+// here could deadlock with a unit that holds its rows and waits for the job.)
 func endJob(update string) string {
-	return `WITH ended AS (` + update + ` RETURNING id, dry_run),
-		payloads AS (DELETE FROM job_payloads WHERE job_id IN (SELECT id FROM ended))
-		DELETE FROM instances WHERE id IN (SELECT '` + dryRunPrefix + `' || id::text FROM ended WHERE dry_run)`
+	return `WITH ended AS (` + update + ` RETURNING id)
+		DELETE FROM job_payloads WHERE job_id IN (SELECT id FROM ended)`
 }
 
 // CancelJob cancels a queued or running job and deletes its payload. It

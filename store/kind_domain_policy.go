@@ -10,7 +10,7 @@ import (
 // step adds the org's domain policy. Its orgId is checked but not used: the
 // policy belongs to the org it is given in. userLoginMustBeDomain makes user
 // names unique per org instead of per instance (SPEC §3.3). With onConflict
-// OVERWRITE the policy replaces the org's, except that userLoginMustBeDomain
+// OVERWRITE the policy replaces the org's. Either way userLoginMustBeDomain
 // may not change while the org has users: their names would change scope.
 func init() {
 	register(&Step{Name: "domain_policy", Type: "domain_policy", Fields: []string{"domainPolicy"}, Stage: StagePass1, Order: 2,
@@ -27,7 +27,7 @@ var domainPolicyKind = policyKind[importdata.AddCustomDomainPolicyRequest]{
 	values: func(p *importdata.AddCustomDomainPolicyRequest) []any {
 		return []any{p.UserLoginMustBeDomain, p.ValidateOrgDomains, p.SMTPSenderAddressMatchesInstanceDomain}
 	},
-	overwrite: domainPolicyOverwrite,
+	guard: domainPolicyScope,
 }
 
 func applyDomainPolicy(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
@@ -36,15 +36,16 @@ func applyDomainPolicy(ctx context.Context, a *applier, step *Step, org *importd
 	return applyPolicy(ctx, a, step, org.DomainPolicy, domainPolicyKind)
 }
 
-// domainPolicyOverwrite returns the error of a policy that would change
-// userLoginMustBeDomain of an org that has users: the scope in which their
-// names are unique would change (from the instance to the org or back), and
-// names unique in one scope may clash in the other.
-func domainPolicyOverwrite(ctx context.Context, a *applier, p *importdata.AddCustomDomainPolicyRequest) (string, error) {
+// domainPolicyScope returns the error of a policy that would change
+// userLoginMustBeDomain of an org that has users (an org without a policy
+// has it false): the scope in which their names are unique would change
+// (from the instance to the org or back), and names unique in one scope may
+// clash in the other.
+func domainPolicyScope(ctx context.Context, a *applier, p *importdata.AddCustomDomainPolicyRequest) (string, error) {
 	var current, hasUsers bool
-	if err := a.db.QueryRow(ctx, `SELECT p.user_login_must_be_domain,
-			EXISTS (SELECT 1 FROM users u WHERE u.instance_id = p.instance_id AND u.org_id = p.org_id)
-		FROM domain_policies p WHERE p.instance_id = $1 AND p.org_id = $2`, a.job.InstanceID, a.orgID).Scan(&current, &hasUsers); err != nil {
+	if err := a.db.QueryRow(ctx, `SELECT
+			coalesce((SELECT user_login_must_be_domain FROM domain_policies WHERE instance_id = $1 AND org_id = $2), false),
+			EXISTS (SELECT 1 FROM users WHERE instance_id = $1 AND org_id = $2)`, a.job.InstanceID, a.orgID).Scan(&current, &hasUsers); err != nil {
 		return "", fmt.Errorf("look up domain policy: %w", err)
 	}
 	if current == p.UserLoginMustBeDomain || !hasUsers {
@@ -56,5 +57,5 @@ func domainPolicyOverwrite(ctx context.Context, a *applier, p *importdata.AddCus
 	}
 	return zerr("ZIMPORT-DomScp", "Errors.Org.DomainPolicy.UserLoginMustBeDomain",
 		fmt.Sprintf("domainPolicy.userLoginMustBeDomain cannot change to %t: org %q has users, whose names are unique in %s; "+
-			"the policy was not overwritten", p.UserLoginMustBeDomain, a.orgID, scope)), nil
+			"the policy was not written", p.UserLoginMustBeDomain, a.orgID, scope)), nil
 }

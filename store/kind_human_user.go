@@ -20,8 +20,8 @@ import (
 // code, whose link is in the passwordlessLinks list of the result.
 //
 // With onConflict OVERWRITE, a human user of the imported org is updated in
-// place: every column the insert writes (a password that is not given
-// removes the user's password), its user.idps links replaced, its TOTP
+// place: every column the insert writes (but a user given without a
+// password keeps the one it has), its user.idps links replaced, its TOTP
 // secret replaced when one is given, and a new passwordless registration
 // code made when one is asked for.
 func init() {

@@ -271,6 +271,7 @@ func (a *applier) importOTPs(ctx context.Context, o *outcomes, items importdata.
 	var add []int
 	var uid, replaced []string
 	var secret [][]byte
+	queued := map[string]bool{} // one secret per user and statement
 	for _, i := range idx {
 		u := &items[i].V
 		path := a.path("humanUsers", i) + ".user"
@@ -283,9 +284,10 @@ func (a *applier) importOTPs(ctx context.Context, o *outcomes, items importdata.
 		case userType[u.UserID] != "human":
 			out = append(out, extraResult{i: i, outcome: "error", msg: zerr("COMMAND-4M0fs", "Errors.User.NotFound",
 				fmt.Sprintf("user %q is not a human user", u.UserID))})
-		case ready[tuple{u.UserID}] && o.list[i].state != outcomeUpdated:
+		case queued[u.UserID], ready[tuple{u.UserID}] && o.list[i].state != outcomeUpdated:
 			existing(i)
 		default:
+			queued[u.UserID] = true
 			if o.list[i].state == outcomeUpdated { // once: its id is claimed once
 				replaced = append(replaced, u.UserID)
 			}

@@ -127,7 +127,7 @@ func applyMessageTexts(ctx context.Context, a *applier, step *Step, org *importd
 		case "ok":
 			a.succeed(step, item, e.kind.typ, id)
 		case outcomeOverwritten:
-			a.overwrote(step, item, e.kind.typ, id)
+			a.overwrote(step, item, e.kind.typ, id, id)
 		case "error":
 			a.fail(step, item, e.kind.typ, id, msg)
 		case "existed":

@@ -104,7 +104,7 @@ func (a *applier) overwriteOrg(ctx context.Context, step *Step, org *importdata.
 		a.fail(step, 0, "org", a.orgID, orgExisting)
 		return nil
 	}
-	a.overwrote(step, 0, "org", a.orgID)
+	a.overwrote(step, 0, "org", a.orgID, a.orgID)
 	return nil
 }
 

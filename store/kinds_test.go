@@ -186,8 +186,9 @@ func kindsResults(t testing.TB, s *Store, jobID string) []kindsResult {
 	for _, st := range Steps() {
 		names[st.number()] = st.Name
 	}
+	// An overwritten entity's message is its id in the error format.
 	rows, err := s.pool.Query(context.Background(), `SELECT org_index, step, item, sub, outcome, type, id,
-			coalesce(message, ''), coalesce(f1, ''), coalesce(f2, ''), coalesce(f3, ''), coalesce(f4, '')
+			CASE WHEN outcome = 'overwritten' THEN '' ELSE coalesce(message, '') END, coalesce(f1, ''), coalesce(f2, ''), coalesce(f3, ''), coalesce(f4, '')
 		FROM job_results WHERE job_id = $1 AND type <> 'org' ORDER BY org_index, step, item, sub`, jobID)
 	if err != nil {
 		t.Fatalf("read results: %v", err)

@@ -131,7 +131,7 @@ func (o *outcomes) flush() error {
 		case outcomeExisted:
 			a.failOrExisting(o.step, item, o.typ, r.id, r.msg)
 		case outcomeUpdated:
-			a.overwrote(o.step, item, o.typ, r.okID, r.f...)
+			a.overwrote(o.step, item, o.typ, r.id, r.okID, r.f...)
 		default:
 			return fmt.Errorf("%s[%d] has no outcome", o.step.Name, item)
 		}

@@ -23,7 +23,7 @@ func overwrittenResult(org int, step string, item int, typ, id string) kindsResu
 // orgResultsQuery selects the orgs' own results of job jobID: org index,
 // outcome, id and message.
 func orgResultsQuery(jobID string) string {
-	return `SELECT org_index, outcome, id, coalesce(message, '') FROM job_results
+	return `SELECT org_index, outcome, id, CASE WHEN outcome = 'overwritten' THEN '' ELSE coalesce(message, '') END FROM job_results
 		WHERE type = 'org' AND job_id = '` + jobID + `' ORDER BY org_index`
 }
 
@@ -141,7 +141,7 @@ func TestApplyUnit_OverwriteDomainPolicy(t *testing.T) {
 			policy(true, true),
 			resFailed(0, "domain_policy", 0, "domain_policy", "o1", `ID=ZIMPORT-DomScp Message=Errors.Org.DomainPolicy.UserLoginMustBeDomain `+
 				`(domainPolicy.userLoginMustBeDomain cannot change to true: org "o1" has users, whose names are unique in the instance; `+
-				`the policy was not overwritten)`),
+				`the policy was not written)`),
 			[]string{"false", "false"}, [][]string{{"u1", ""}}},
 		{"same scope with users",
 			`"humanUsers": [` + user("u1", "ann") + `], ` + policy(true, false),

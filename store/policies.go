@@ -39,9 +39,9 @@ type policyKind[T any] struct {
 	// A policy is inserted and, with onConflict OVERWRITE, updated with them.
 	columns []string
 	values  func(p *T) []any
-	// overwrite, when set, returns the error of a policy that may not
-	// replace the org's policy ("" when none), with onConflict OVERWRITE.
-	overwrite func(ctx context.Context, a *applier, p *T) (string, error)
+	// guard, when set, returns the error of a policy that may not take the
+	// place of the org's current one, or of its absence ("" when it may).
+	guard func(ctx context.Context, a *applier, p *T) (string, error)
 	// lists, when set, writes what the policy lists in tables of their own
 	// (the login policy's IdPs) once its row is written; replace says the
 	// row was updated, whose lists are replaced.
@@ -80,8 +80,8 @@ func applyPolicy[T any, PT interface {
 		a.failOrExisting(step, 0, step.Type, id, k.exists)
 		return nil
 	}
-	if exists && k.overwrite != nil {
-		msg, err := k.overwrite(ctx, a, pol.V)
+	if k.guard != nil {
+		msg, err := k.guard(ctx, a, pol.V)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func applyPolicy[T any, PT interface {
 	case !written: // inserted by a parallel unit of the same org, or deleted meanwhile
 		a.failOrExisting(step, 0, step.Type, id, k.exists)
 	case exists:
-		a.overwrote(step, 0, step.Type, id)
+		a.overwrote(step, 0, step.Type, id, id)
 	default:
 		a.succeed(step, 0, step.Type, id)
 	}

@@ -517,7 +517,9 @@ func (rw *resultWriter) errors(ctx context.Context, tx pgx.Tx, jobID string) err
 // outcome ("skipped" or "overwritten"), under the list's name in JSON and one
 // line per entity in NDJSON.
 func (rw *resultWriter) entities(ctx context.Context, tx pgx.Tx, jobID, outcome string) error {
-	rows, err := tx.Query(ctx, `SELECT type, id FROM job_results
+	// An overwritten entity's id in the error format is in its message
+	// (its id is its success-list entry).
+	rows, err := tx.Query(ctx, `SELECT type, coalesce(message, id) FROM job_results
 		WHERE job_id = $1 AND outcome = $2 ORDER BY pass, org_index, step, item, sub`, jobID, outcome)
 	if err != nil {
 		return fmt.Errorf("read %s entities of job %s: %w", outcome, jobID, err)

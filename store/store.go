@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,6 +33,12 @@ var (
 	// integrity violation (class 23) that no check of ours foresaw.
 	// Retrying cannot help. The error's message is meant for the client.
 	ErrRejected = errors.New("rejected by the database")
+	// ErrRaced is returned, together with ErrRejected, when a unit's write
+	// broke a unique constraint: most likely on a row that a parallel unit
+	// had written but not committed when the unit checked, so that applying
+	// the unit again reports the entity instead. A unit that keeps failing so
+	// is rejected.
+	ErrRaced = errors.New("raced with a parallel unit")
 )
 
 // Store is a handle on the database.
@@ -146,13 +153,20 @@ type rejectedError struct{ msg string }
 func (e *rejectedError) Error() string { return e.msg }
 func (e *rejectedError) Unwrap() error { return ErrRejected }
 
-// rejection returns what PostgreSQL said when err is a data exception or an
-// integrity violation, else "": its message and SQLSTATE, never its detail,
-// which holds the offending values.
-func rejection(err error) string {
+// racedError is a rejectedError that a retry may avoid (ErrRaced).
+type racedError struct{ rejectedError }
+
+func (e *racedError) Unwrap() []error { return []error{ErrRejected, ErrRaced} }
+
+// rejection returns what PostgreSQL said when err is a cardinality
+// violation (class 21: a statement given the same key twice), a data
+// exception (22) or an integrity violation (23), else "": its message and
+// SQLSTATE, never its detail, which holds the offending values. raced is
+// true for a unique violation.
+func rejection(err error) (msg string, raced bool) {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") && !strings.HasPrefix(pe.Code, "23") {
-		return ""
+	if !errors.As(err, &pe) || !slices.Contains([]string{"21", "22", "23"}, pe.Code[:min(2, len(pe.Code))]) {
+		return "", false
 	}
-	return safeText(fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code))
+	return safeText(fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code)), pe.Code == "23505"
 }

@@ -105,7 +105,7 @@ func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, un
 		}
 		return openNextStage(ctx, tx, jobID, 0)
 	})
-	if msg := rejection(err); msg != "" {
+	if msg, _ := rejection(err); msg != "" {
 		return &rejectedError{msg: "the database rejected the orgs of the import: " + msg}
 	}
 	if err != nil {

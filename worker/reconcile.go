@@ -16,8 +16,7 @@ import (
 // Task ids make this harmless when the tasks still exist, and handlers are
 // idempotent when they ran already. A job past its deadline is ended as
 // timed_out, so that no job stays running for ever; finished jobs older than
-// the retention are purged, and scratch instances of dry runs that ended
-// (normally deleted as the job ends). It returns when ctx ends.
+// the retention are purged. It returns when ctx ends.
 func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -29,11 +28,6 @@ func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 		}
 		if err := w.reconcileOnce(ctx, interval); err != nil && ctx.Err() == nil {
 			w.log.Warn("reconcile", zap.Error(err))
-		}
-		if n, err := w.st.PurgeDryRuns(ctx); err != nil && ctx.Err() == nil {
-			w.log.Warn("purge dry runs", zap.Error(err))
-		} else if n > 0 {
-			w.log.Info("purged scratch instances of ended dry runs", zap.Int64("instances", n))
 		}
 		if w.cfg.Retention > 0 {
 			if err := w.purgeExpired(ctx, w.cfg.Retention); err != nil && ctx.Err() == nil {

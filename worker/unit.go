@@ -12,9 +12,14 @@ import (
 	"github.com/zimport/zimport/tasks"
 )
 
+// racedRetries is how often a unit that raced with a parallel unit
+// (store.ErrRaced) is retried before its job fails.
+const racedRetries = 3
+
 // unit applies one unit and enqueues what may run after it. A unit of a job
 // that is no longer running does nothing. Data that the database refuses
-// ends the job as failed, and the task is not retried.
+// ends the job as failed, and the task is not retried, unless it raced with
+// a parallel unit.
 func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 	var p tasks.UnitPayload
 	if err := tasks.Decode(t, &p); err != nil {
@@ -42,6 +47,9 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		res, err := w.st.ApplyUnit(ctx, job, u, raw, store.ApplyOptions{BcryptCost: w.cfg.BcryptCost, Seal: w.cfg.Seal})
+		if n, _ := asynq.GetRetryCount(ctx); errors.Is(err, store.ErrRaced) && n < racedRetries {
+			return err // asynq retries; the parallel unit has committed by then
+		}
 		if errors.Is(err, store.ErrRejected) {
 			return w.fail(ctx, job.ID, err)
 		}

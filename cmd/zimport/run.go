@@ -134,8 +134,9 @@ func serveHTTP(ctx context.Context, log *zap.Logger, addr string, h http.Handler
 
 // runWorker processes tasks until ctx ends; in-flight units finish or are
 // retried elsewhere.
-// statisticsInterval is how often a worker looks for tables to analyse.
-const statisticsInterval = 2 * time.Second
+// housekeepingInterval is how often a worker analyses tables and deletes
+// the scratch copies of ended dry runs.
+const housekeepingInterval = 2 * time.Second
 
 func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *store.Store, client *asynq.Client, box *seal.Box, redisOpt asynq.RedisClientOpt) error {
 	wlog := log.Named("asynq")
@@ -166,7 +167,7 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker started", zap.Int("concurrency", cfg.WorkerConcurrency))
-	go w.KeepStatistics(ctx, statisticsInterval)
+	go w.Housekeep(ctx, housekeepingInterval)
 	w.Reconcile(ctx, cfg.ReconcileInterval)
 	srv.Shutdown()
 	return nil
