@@ -14,14 +14,7 @@ import (
 // instances of dry runs that have ended (store.PurgeDryRuns). Workers that
 // run it at once take turns analysing.
 func (w *Worker) Housekeep(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, interval, func() {
 		start := time.Now()
 		tables, err := w.st.AnalyzeStale(ctx)
 		switch {
@@ -37,5 +30,5 @@ func (w *Worker) Housekeep(ctx context.Context, interval time.Duration) {
 		case n > 0:
 			w.log.Debug("deleted the scratch instances of ended dry runs", zap.Int64("instances", n))
 		}
-	}
+	})
 }

@@ -18,14 +18,7 @@ import (
 // timed_out, so that no job stays running for ever; finished jobs older than
 // the retention are purged. It returns when ctx ends.
 func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, interval, func() {
 		if err := w.reconcileOnce(ctx, interval); err != nil && ctx.Err() == nil {
 			w.log.Warn("reconcile", zap.Error(err))
 		}
@@ -33,6 +26,20 @@ func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 			if err := w.purgeExpired(ctx, w.cfg.Retention); err != nil && ctx.Err() == nil {
 				w.log.Warn("purge", zap.Error(err))
 			}
+		}
+	})
+}
+
+// every calls fn every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
 		}
 	}
 }
