@@ -162,11 +162,13 @@ func (e *racedError) Unwrap() []error { return []error{ErrRejected, ErrRaced} }
 // violation (class 21: a statement given the same key twice), a data
 // exception (22) or an integrity violation (23), else "": its message and
 // SQLSTATE, never its detail, which holds the offending values. raced is
-// true for a unique violation.
+// true for a unique violation in the directory (not in the job_ tables,
+// which parallel units do not share keys of).
 func rejection(err error) (msg string, raced bool) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || !slices.Contains([]string{"21", "22", "23"}, pe.Code[:min(2, len(pe.Code))]) {
 		return "", false
 	}
-	return safeText(fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code)), pe.Code == "23505"
+	raced = pe.Code == "23505" && !strings.HasPrefix(pe.TableName, "job_")
+	return safeText(fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code)), raced
 }
