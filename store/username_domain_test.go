@@ -69,6 +69,16 @@ func TestApplyUnit_UserNameDomainOfAnotherOrg(t *testing.T) {
 			{"h6", "gina"}, {"h8", "carol@claimed.example"}, {"m1", "bot@claimed.example"},
 		}},
 	})
+
+	// A domain verified by the same job does not count, whatever the order
+	// in which the units of its orgs commit (here the domain's first).
+	r = kindsImport(t, s, userDomainStages, importdata.OnConflictFail, `{"orgs": [
+	{"orgId": "o3", "org": {"name": "Org Three"}, "domains": [{"domainName": "three.example", "isVerified": true}]},
+	{"orgId": "o4", "org": {"name": "Org Four"}, "humanUsers": [`+human("h9", "ivy@three.example")+`]}]}`)
+	checkResults(t, []kindsResult{
+		resOK(0, "domains", 0, "domain", "three.example"),
+		resOK(1, "human_users", 0, "human_user", "h9"),
+	}, kindsResults(t, s, r.job.ID))
 }
 
 // TestApplyUnit_HumanPreferredLanguage checks that a human user's preferred
