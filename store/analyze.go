@@ -41,10 +41,12 @@ func (s *Store) AnalyzeStale(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, analyzeLock) //nolint:errcheck // released with the session anyway
-	rows, err := conn.Query(ctx, `SELECT relname::text FROM pg_stat_user_tables
-		WHERE schemaname = current_schema() AND n_mod_since_analyze >= $1
-			AND n_mod_since_analyze >= $2 * greatest(n_live_tup, 0)
-		ORDER BY relname`, staleRows, staleShare)
+	// Only tables this role may analyse (it owns them, or is a member of
+	// their owner): ANALYZE skips others with a warning.
+	rows, err := conn.Query(ctx, `SELECT s.relname::text FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+		WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= $1
+			AND s.n_mod_since_analyze >= $2 * greatest(s.n_live_tup, 0) AND pg_has_role(c.relowner, 'USAGE')
+		ORDER BY s.relname`, staleRows, staleShare)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: find stale tables: %w", err)
 	}
