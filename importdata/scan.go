@@ -210,6 +210,7 @@ func (s *scanner) orgs(visit func(OrgLayout) error) error {
 	if _, err := s.dec.ReadToken(); err != nil {
 		return err
 	}
+	first := map[string]int{} // org id → index of the org that has it
 	for i := 0; s.dec.PeekKind() != ']'; i++ {
 		start := s.dec.InputOffset()
 		if k := s.dec.PeekKind(); k != '{' {
@@ -223,6 +224,11 @@ func (s *scanner) orgs(visit func(OrgLayout) error) error {
 		if err != nil {
 			return err
 		}
+		// Orgs are imported in parallel: two with one id would race for it.
+		if j, ok := first[org.OrgID]; ok && org.OrgID != "" {
+			return &ShapeError{Msg: fmt.Sprintf("orgs[%d].orgId: %q is the id of orgs[%d] too; give each org once", i, org.OrgID, j)}
+		}
+		first[org.OrgID] = i
 		if err := visit(org); err != nil {
 			return err
 		}

@@ -123,6 +123,9 @@ func TestStore_PurgeDryRuns(t *testing.T) {
 	if err := s.PrepareDryRun(ctx, running); err != nil {
 		t.Fatal(err)
 	}
+	if ok, err := s.InstanceExists(ctx, DryRunInstance(running.ID)); ok || err != nil {
+		t.Errorf("InstanceExists(scratch instance) = %v, %v; want false: clients may not address it", ok, err)
+	}
 	orphan := DryRunInstance("00000000-0000-0000-0000-000000000000")
 	if _, err := s.pool.Exec(ctx, `INSERT INTO instances (id, name, default_org_id) VALUES ($1, 'x', '')`, orphan); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -174,8 +175,12 @@ func (s *Store) InstanceByToken(ctx context.Context, tokenHash []byte) (instance
 	return instanceID, userID, nil
 }
 
-// InstanceExists reports whether instance id exists.
+// InstanceExists reports whether instance id exists. The scratch instance
+// of a dry run is not an instance that clients may address.
 func (s *Store) InstanceExists(ctx context.Context, id string) (bool, error) {
+	if strings.HasPrefix(id, dryRunPrefix) {
+		return false, nil
+	}
 	var ok bool
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM instances WHERE id = $1)`, id).Scan(&ok); err != nil {
 		return false, fmt.Errorf("look up instance: %w", err)

@@ -406,10 +406,15 @@ func resultMessage(ctx context.Context, q querier, job Job) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		what := fmt.Sprintf("deadline of %s exceeded", job.Timeout)
 		if job.Status == StatusCanceled {
-			return fmt.Sprintf("job was canceled; %d entities not attempted", p.NotAttempted()), nil
+			what = "job was canceled"
 		}
-		return fmt.Sprintf("deadline of %s exceeded; %d entities not attempted", job.Timeout, p.NotAttempted()), nil
+		if job.Stage == 0 {
+			// Ended before the split recorded its units: nothing is counted.
+			return what + " before the data was split; nothing was imported", nil
+		}
+		return fmt.Sprintf("%s; %d entities not attempted", what, p.NotAttempted()), nil
 	}
 	return "", nil
 }

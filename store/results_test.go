@@ -184,17 +184,21 @@ func TestStore_WriteResultStatus(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
-		status, errMsg, want string
+		status, errMsg string
+		stage          int
+		want           string
 	}{
-		{StatusQueued, "", `{"jobId":"%s","status":"queued","success":{}}`},
-		{StatusFailed, "source is not JSON at byte 3", `{"jobId":"%s","status":"failed","message":"source is not JSON at byte 3","success":{}}`},
-		{StatusTimedOut, "", `{"jobId":"%s","status":"timed_out","message":"deadline of 10s exceeded; 7 entities not attempted","success":{}}`},
-		{StatusCanceled, "", `{"jobId":"%s","status":"canceled","message":"job was canceled; 7 entities not attempted","success":{}}`},
+		{StatusQueued, "", 0, `{"jobId":"%s","status":"queued","success":{}}`},
+		{StatusFailed, "source is not JSON at byte 3", 0, `{"jobId":"%s","status":"failed","message":"source is not JSON at byte 3","success":{}}`},
+		{StatusTimedOut, "", 2, `{"jobId":"%s","status":"timed_out","message":"deadline of 10s exceeded; 7 entities not attempted","success":{}}`},
+		{StatusCanceled, "", 2, `{"jobId":"%s","status":"canceled","message":"job was canceled; 7 entities not attempted","success":{}}`},
+		{StatusTimedOut, "", 0, `{"jobId":"%s","status":"timed_out","message":"deadline of 10s exceeded before the data was split; nothing was imported","success":{}}`},
 	} {
-		t.Run(tc.status, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s stage %d", tc.status, tc.stage), func(t *testing.T) {
 			job := newResultJob(t, s, tc.status, nil, nil, nil)
 			// 10 entities, 3 with an outcome.
-			if _, err := s.pool.Exec(ctx, `UPDATE jobs SET error = nullif($2, ''), totals = '{"org": 2, "human_users": 8}' WHERE id = $1`, job.ID, tc.errMsg); err != nil {
+			if _, err := s.pool.Exec(ctx, `UPDATE jobs SET error = nullif($2, ''), totals = '{"org": 2, "human_users": 8}', stage = $3
+				WHERE id = $1`, job.ID, tc.errMsg, tc.stage); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.pool.Exec(ctx, `INSERT INTO job_units (job_id, stage, org_index, seq, steps, src_start, src_end, done, counts) VALUES

@@ -43,6 +43,9 @@ func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 		err := w.saveSplit(ctx, job)
+		if err != nil && w.ended(ctx, job.ID) {
+			return nil // timed out or canceled while it was split, its payload gone
+		}
 		var shape *importdata.ShapeError
 		switch {
 		case errors.As(err, &shape):
@@ -57,6 +60,12 @@ func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	return w.enqueueUnits(ctx, job.ID, store.UnitKey{})
+}
+
+// ended reports whether job id has ended (false when that cannot be read).
+func (w *Worker) ended(ctx context.Context, id string) bool {
+	job, err := w.st.JobByID(ctx, id)
+	return err == nil && store.Terminal(job.Status)
 }
 
 func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
