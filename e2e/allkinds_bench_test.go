@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
@@ -122,14 +123,51 @@ func BenchmarkImport_AllKinds100(b *testing.B) {
 	}
 }
 
+// BenchmarkImport_DryRunAllKinds100 dry-runs the import of
+// BenchmarkImport_AllKinds100 with onConflict SKIP on an instance that holds
+// it already: the scratch copy of the instance's ~33,000 rows, and every
+// entity found existing. It reports entities checked per second.
+func BenchmarkImport_DryRunAllKinds100(b *testing.B) {
+	s := newStack(b, "ZIMPORT_LOG_LEVEL=warn")
+	s.startWorker("bench")
+	body := allKindsImport(b, 100, 100)
+	_, pat := s.createInstance("Dry run bench")
+	if job := s.waitJob(s.submit(pat, body), pat, 10*time.Minute); job["status"] != "succeeded" {
+		b.Fatalf("import ended %v", job["status"])
+	}
+	dry := bytes.Replace(body, []byte(`"timeout":"30m"`), []byte(`"timeout":"30m","dryRun":true,"onConflict":"SKIP"`), 1)
+	if bytes.Equal(dry, body) {
+		b.Fatal("the import has no timeout member to add the options to")
+	}
+	b.SetBytes(int64(len(dry)))
+	b.ResetTimer()
+	var total time.Duration
+	entities := 0
+	for range b.N {
+		start := time.Now()
+		id := s.submit(pat, dry)
+		job := s.waitJob(id, pat, 10*time.Minute)
+		total += time.Since(start)
+		if job["status"] != "succeeded" {
+			b.Fatalf("dry run ended %v", job["status"])
+		}
+		entities += countOutcomes(job, "skipped")
+	}
+	b.ReportMetric(float64(entities)/total.Seconds(), "entities/s")
+}
+
 // countDone sums the entities done of every kind in a job's progress.
-func countDone(job map[string]any) int {
+func countDone(job map[string]any) int { return countOutcomes(job, "done") }
+
+// countOutcomes sums one outcome ("done", "skipped") of every kind in a
+// job's progress.
+func countOutcomes(job map[string]any, outcome string) int {
 	n := 0
 	p, _ := job["progress"].(map[string]any)
 	kinds, _ := p["kinds"].(map[string]any)
 	for _, k := range kinds {
 		if m, ok := k.(map[string]any); ok {
-			d, _ := m["done"].(float64)
+			d, _ := m[outcome].(float64)
 			n += int(d)
 		}
 	}
