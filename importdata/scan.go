@@ -124,7 +124,7 @@ func ScanOrgs(r io.Reader, opts ScanOptions, visit func(OrgLayout) error) error 
 		opts.ChunkSize = 1000
 	}
 	dec := jsontext.NewDecoder(r)
-	s := scanner{dec: dec, opts: opts, fields: orgFields}
+	s := scanner{dec: dec, opts: opts, fields: orgFields, defined: definitions{}}
 	if opts.V1 {
 		s.fields = orgFieldsV1
 	}
@@ -138,6 +138,10 @@ type scanner struct {
 	dec    *jsontext.Decoder
 	opts   ScanOptions
 	fields map[string]orgField // orgFields or orgFieldsV1
+	// orgIndex is the index of the org being read; defined, in strict mode, the
+	// keys the orgs read so far define.
+	orgIndex int
+	defined  definitions
 }
 
 func (s *scanner) describe(err error) error {
@@ -238,6 +242,7 @@ func (s *scanner) orgs(visit func(OrgLayout) error) error {
 }
 
 func (s *scanner) org(index int, start int64) (OrgLayout, error) {
+	s.orgIndex = index
 	org := OrgLayout{Index: index, Start: start, Arrays: map[string]*ArrayLayout{}, Members: map[string]Span{}}
 	if _, err := s.dec.ReadToken(); err != nil {
 		return org, err
@@ -361,7 +366,11 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 			if err := nulError(elem, s.opts.Offset+s.dec.InputOffset()-int64(len(raw)), raw); err != nil {
 				return nil, err
 			}
-			if err := decodeStrict(elem, raw, checker.newElement()); err != nil {
+			v := checker.newElement()
+			if err := decodeStrict(elem, raw, v); err != nil {
+				return nil, err
+			}
+			if err := s.defined.add(elem, s.orgIndex, v); err != nil {
 				return nil, err
 			}
 		}
