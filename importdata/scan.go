@@ -142,6 +142,8 @@ type scanner struct {
 	// keys the orgs read so far define.
 	orgIndex int
 	defined  definitions
+	// twice is the first id of the org being read that another org defined.
+	twice error
 }
 
 func (s *scanner) describe(err error) error {
@@ -231,6 +233,9 @@ func (s *scanner) orgs(visit func(OrgLayout) error) error {
 		// Orgs are imported in parallel: two with one id would race for it.
 		if j, ok := first[org.OrgID]; ok && org.OrgID != "" {
 			return &ShapeError{Msg: fmt.Sprintf("orgs[%d].orgId: %q is the id of orgs[%d] too; give each org once", i, org.OrgID, j)}
+		}
+		if s.twice != nil {
+			return s.twice
 		}
 		first[org.OrgID] = i
 		if err := visit(org); err != nil {
@@ -370,8 +375,8 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 			if err := decodeStrict(elem, raw, v); err != nil {
 				return nil, err
 			}
-			if err := s.defined.add(elem, s.orgIndex, v); err != nil {
-				return nil, err
+			if err := s.defined.add(elem, s.orgIndex, v); err != nil && s.twice == nil {
+				s.twice = err // reported once the org's id is known to differ
 			}
 		}
 		a.Count++

@@ -90,6 +90,8 @@ func TestParseRequest_Errors(t *testing.T) {
 			`dataOrgs: orgs[1].machineUsers[1]: user id "u" is given in orgs[0] too; orgs are imported in parallel, so give each once`},
 		{"app id in two orgs", `{"dataOrgs":{"orgs":[{"orgId":"a","oidcApps":[{"appId":"x"}]},{"orgId":"b","apiApps":[{"appId":"x"}]}]}}`,
 			`dataOrgs: orgs[1].apiApps[0]: app id "x" is given in orgs[0] too`},
+		{"org twice with its users", `{"dataOrgs":{"orgs":[{"orgId":"a","humanUsers":[{"userId":"u"}]},{"orgId":"a","humanUsers":[{"userId":"u"}]}]}}`,
+			`dataOrgs: orgs[1].orgId: "a" is the id of orgs[0] too; give each org once`},
 		{"v1 org id twice", `{"dataOrgsv1":{"orgs":[{"orgId":"a"},{"org_id":"a"}]}}`,
 			`dataOrgsv1: orgs[1].orgId: "a" is the id of orgs[0] too; give each org once`},
 		{"field wrong type", `{"dataOrgs":{"orgs":[{"orgId":"o","humanUsers":[{"userId":"u","user":{"userName":7}}]}]}}`, "orgs[0].humanUsers[0].user.userName"},

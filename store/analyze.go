@@ -41,11 +41,12 @@ func (s *Store) AnalyzeStale(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, analyzeLock) //nolint:errcheck // released with the session anyway
-	// Only tables this role may analyse (it owns them, or is a member of
-	// their owner): ANALYZE skips others with a warning.
+	// Only tables this role may analyse (as a member of their owner or of
+	// the database's): ANALYZE skips others with a warning.
 	rows, err := conn.Query(ctx, `SELECT s.relname::text FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
 		WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= $1
-			AND s.n_mod_since_analyze >= $2 * greatest(s.n_live_tup, 0) AND pg_has_role(c.relowner, 'USAGE')
+			AND s.n_mod_since_analyze >= $2 * greatest(s.n_live_tup, 0)
+			AND (pg_has_role(c.relowner, 'USAGE') OR pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE'))
 		ORDER BY s.relname`, staleRows, staleShare)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: find stale tables: %w", err)

@@ -443,7 +443,7 @@ func nameTaken(name string) string {
 // and another org has verified that domain, ignoring case (ZITADEL's
 // ImportHuman, reference §4.3.3; its AddMachine does not check machine
 // users); this holds for an update with OVERWRITE too. A domain that this
-// job added does not count: ZITADEL imports org after org, zimport in
+// job added or verified does not count: ZITADEL imports org after org, zimport in
 // parallel, and whether another org's unit had committed it would decide
 // the outcome by chance. The names, their holders and their domains are
 // looked up in one query.
@@ -474,9 +474,10 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 			CASE WHEN t.d = '' THEN '' ELSE coalesce((SELECT d.org_id FROM org_domains d WHERE d.instance_id = $1 AND d.is_verified
 				AND lower(d.domain) = lower(t.d) AND d.org_id <> $5 AND NOT EXISTS (
 					SELECT 1 FROM job_results r JOIN job_orgs o ON o.job_id = r.job_id AND o.org_index = r.org_index
-					WHERE r.job_id = $6 AND r.step = $7 AND r.outcome = 'ok' AND o.org_id = d.org_id AND r.id = d.domain)), '') END
+					WHERE r.job_id = $6 AND r.step = $7 AND o.org_id = d.org_id AND r.id = d.domain
+						AND (r.outcome = 'ok' OR r.outcome = 'overwritten' AND r.f1 = $8))), '') END
 		FROM unnest($2::text[], $4::text[]) AS t(n, d)`, a.job.InstanceID, names, scope, domains, a.orgID,
-		a.unit.JobID, registry["domains"].number())
+		a.unit.JobID, registry["domains"].number(), domainVerifiedNow)
 	if err != nil {
 		return nil, err
 	}

@@ -111,3 +111,32 @@ func TestApplyUnit_HumanPreferredLanguage(t *testing.T) {
 		{"h1", "<null>"}, {"h2", "en-US"}, {"h3", "fr-CA"}, {"h4", "<null>"}, {"h5", "<null>"}, {"h6", "de-CH-1996"}, {"h7", "<null>"},
 	}}})
 }
+
+// TestApplyUnit_UserNameDomainVerifiedByOverwrite: a domain that org A had
+// unverified and that an OVERWRITE job verifies does not count against org
+// B's "bob@x.example" of the same job, whichever org's unit commits first.
+func TestApplyUnit_UserNameDomainVerifiedByOverwrite(t *testing.T) {
+	t.Parallel()
+	human := `{"userId": "h1", "user": {"userName": "bob@x.example", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "b@mail.example"}}}`
+	orgA := `{"orgId": "a", "org": {"name": "A"}, "domains": [{"domainName": "x.example", "isVerified": true}]}`
+	orgB := `{"orgId": "b", "org": {"name": "B"}, "humanUsers": [` + human + `]}`
+	outcome := func(domainFirst bool) string {
+		s := newKindsStore(t)
+		kindsImport(t, s, userDomainStages, importdata.OnConflictFail,
+			`{"orgs": [{"orgId": "a", "org": {"name": "A"}, "domains": [{"domainName": "x.example"}]}]}`)
+		payload := fmt.Sprintf(`{"orgs": [%s, %s]}`, orgB, orgA)
+		if domainFirst {
+			payload = fmt.Sprintf(`{"orgs": [%s, %s]}`, orgA, orgB)
+		}
+		r := kindsImport(t, s, userDomainStages, importdata.OnConflictOverwrite, payload)
+		for _, res := range kindsResults(t, s, r.job.ID) {
+			if res.Step == "human_users" {
+				return res.Outcome
+			}
+		}
+		return "none"
+	}
+	if a, b := outcome(true), outcome(false); a != "ok" || b != "ok" {
+		t.Errorf("human user outcome: domain first %q, user first %q; want ok both times", a, b)
+	}
+}

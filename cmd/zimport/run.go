@@ -167,8 +167,13 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker started", zap.Int("concurrency", cfg.WorkerConcurrency))
-	go w.Housekeep(ctx, housekeepingInterval)
+	housekept := make(chan struct{})
+	go func() {
+		defer close(housekept)
+		w.Housekeep(ctx, housekeepingInterval)
+	}()
 	w.Reconcile(ctx, cfg.ReconcileInterval)
+	<-housekept // both return when ctx ends
 	srv.Shutdown()
 	return nil
 }
