@@ -69,13 +69,17 @@ var (
 	orgFieldsV1 = fieldsOf[DataOrgV1]()
 )
 
-// fieldsOf maps the normalized member names of the struct T, whose fields
-// are all members (none embedded), to their canonical names and types.
+// fieldsOf maps the normalized member names of the struct T to their
+// canonical names and types. The members of a struct T embeds are T's
+// unless a field of T hides them: reflect.VisibleFields applies Go's rule,
+// JSON's too where the hiding field has the JSON name of the hidden one.
+// Fields of type absent are not members.
 func fieldsOf[T any]() map[string]orgField {
 	m := map[string]orgField{}
-	t := reflect.TypeFor[T]()
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[T]()) {
+		if f.Anonymous || f.Type == reflect.TypeFor[absent]() {
+			continue // an embedded struct (its fields follow) or a hidden member
+		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		_, isArray := reflect.Zero(f.Type).Interface().(elementChecker)
 		m[normalizeName(name)] = orgField{name: name, typ: f.Type, array: isArray}

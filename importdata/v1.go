@@ -18,54 +18,22 @@ type ImportDataOrgV1 struct {
 	Orgs Items[DataOrgV1] `json:"orgs"`
 }
 
-// DataOrgV1 is one organization of a v1 import. It has the members of
-// DataOrg, of the same types, except: no domainPolicy, orgState or OTP
-// message texts; iamPolicy instead of domainPolicy; triggerActions with enum
-// flow and trigger types; and the login policy's second factors, multi
-// factors and IdPs as members of the org. ToV2 converts it.
-//
-// The shared members are copied field for field rather than embedded: an
-// embedded struct would reorder DataOrg's members (its export) and its
-// composite literals, and the scanner's reflection reads direct fields.
+// DataOrgV1 is one organization of a v1 import. It has the members of the
+// DataOrg it embeds, except: no orgState, domainPolicy or OTP message texts
+// (absent members, ignored as unknown ones); triggerActions with enum flow
+// and trigger types; iamPolicy instead of domainPolicy; and the login
+// policy's second factors, multi factors and IdPs as members of the org.
+// ToV2 converts it.
 type DataOrgV1 struct {
-	OrgID          string                         `json:"orgId"`
-	Org            *AddOrgRequest                 `json:"org"`
-	Domains        Items[Domain]                  `json:"domains"`
-	HumanUsers     Items[DataHumanUser]           `json:"humanUsers"`
-	MachineUsers   Items[DataMachineUser]         `json:"machineUsers"`
-	Projects       Items[DataProject]             `json:"projects"`
-	ProjectRoles   Items[AddProjectRoleRequest]   `json:"projectRoles"`
-	ProjectGrants  Items[DataProjectGrant]        `json:"projectGrants"`
-	UserGrants     Items[AddUserGrantRequest]     `json:"userGrants"`
-	OrgMembers     Items[AddOrgMemberRequest]     `json:"orgMembers"`
-	ProjectMembers Items[AddProjectMemberRequest] `json:"projectMembers"`
-	UserMetadata   Items[SetUserMetadataRequest]  `json:"userMetadata"`
-	OIDCIDPs       Items[DataOIDCIDP]             `json:"oidcIdps"`
-	JWTIDPs        Items[DataJWTIDP]              `json:"jwtIdps"`
-	UserLinks      Items[IDPUserLink]             `json:"userLinks"`
-	MachineKeys    Items[DataMachineKey]          `json:"machineKeys"`
+	DataOrg
 
-	APIApps             Items[DataAPIApplication]           `json:"apiApps"`
-	OIDCApps            Items[DataOIDCApplication]          `json:"oidcApps"`
-	TriggerActions      Items[SetTriggerActionsRequestV1]   `json:"triggerActions"`
-	Actions             Items[DataAction]                   `json:"actions"`
-	ProjectGrantMembers Items[AddProjectGrantMemberRequest] `json:"projectGrantMembers"`
-	AppKeys             Items[DataAppKey]                   `json:"appKeys"`
+	OrgState               absent `json:"orgState,case:strict"`
+	DomainPolicy           absent `json:"domainPolicy,case:strict"`
+	VerifySMSOTPMessages   absent `json:"verifySmsOtpMessages,case:strict"`
+	VerifyEmailOTPMessages absent `json:"verifyEmailOtpMessages,case:strict"`
 
-	IAMPolicy                        Policy[AddCustomOrgIAMPolicyRequest]             `json:"iamPolicy"`
-	LabelPolicy                      Policy[AddCustomLabelPolicyRequest]              `json:"labelPolicy"`
-	LockoutPolicy                    Policy[AddCustomLockoutPolicyRequest]            `json:"lockoutPolicy"`
-	LoginPolicy                      Policy[AddCustomLoginPolicyRequest]              `json:"loginPolicy"`
-	PasswordComplexityPolicy         Policy[AddCustomPasswordComplexityPolicyRequest] `json:"passwordComplexityPolicy"`
-	PrivacyPolicy                    Policy[AddCustomPrivacyPolicyRequest]            `json:"privacyPolicy"`
-	LoginTexts                       Items[SetCustomLoginTextsRequest]                `json:"loginTexts"`
-	InitMessages                     Items[SetCustomMessageTextRequest]               `json:"initMessages"`
-	PasswordResetMessages            Items[SetCustomMessageTextRequest]               `json:"passwordResetMessages"`
-	VerifyEmailMessages              Items[SetCustomMessageTextRequest]               `json:"verifyEmailMessages"`
-	VerifyPhoneMessages              Items[SetCustomVerifyPhoneMessageTextRequest]    `json:"verifyPhoneMessages"`
-	DomainClaimedMessages            Items[SetCustomMessageTextRequest]               `json:"domainClaimedMessages"`
-	PasswordlessRegistrationMessages Items[SetCustomMessageTextRequest]               `json:"passwordlessRegistrationMessages"`
-	InviteUserMessages               Items[SetCustomMessageTextRequest]               `json:"inviteUserMessages"`
+	TriggerActions Items[SetTriggerActionsRequestV1]    `json:"triggerActions"`
+	IAMPolicy      Policy[AddCustomOrgIAMPolicyRequest] `json:"iamPolicy"`
 
 	// The login policy's lists in v1: they replace the login policy's own
 	// when the org has a login policy and are ignored otherwise.
@@ -73,6 +41,16 @@ type DataOrgV1 struct {
 	MultiFactors  Items[MultiFactorV1]  `json:"multiFactors"`
 	IDPs          Items[LoginPolicyIDP] `json:"idps"`
 }
+
+// absent is the type of a field that hides the member of its name of an
+// embedded struct (a field hides deeper ones of its name, for Go and JSON).
+// Its value is skipped and fieldsOf leaves it out. Tagged case:strict, it
+// matches its exact name only: other spellings stay unknown members, not
+// the same member given twice.
+type absent struct{}
+
+// UnmarshalJSONFrom skips the value.
+func (*absent) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return dec.SkipValue() }
 
 // AddCustomOrgIAMPolicyRequest is management.AddCustomOrgIAMPolicyRequest,
 // the v1 predecessor of the domain policy.
@@ -159,67 +137,46 @@ const (
 //     are ignored. An element of them that failed to decode makes the login
 //     policy fail with that element's error.
 func (o *DataOrgV1) ToV2() *DataOrg {
-	out := &DataOrg{
-		OrgID:                            o.OrgID,
-		Org:                              o.Org,
-		Domains:                          o.Domains,
-		HumanUsers:                       o.HumanUsers,
-		MachineUsers:                     o.MachineUsers,
-		Projects:                         o.Projects,
-		ProjectRoles:                     o.ProjectRoles,
-		ProjectGrants:                    o.ProjectGrants,
-		UserGrants:                       o.UserGrants,
-		OrgMembers:                       o.OrgMembers,
-		ProjectMembers:                   o.ProjectMembers,
-		UserMetadata:                     o.UserMetadata,
-		OIDCIDPs:                         o.OIDCIDPs,
-		JWTIDPs:                          o.JWTIDPs,
-		UserLinks:                        o.UserLinks,
-		MachineKeys:                      o.MachineKeys,
-		APIApps:                          o.APIApps,
-		OIDCApps:                         o.OIDCApps,
-		Actions:                          o.Actions,
-		ProjectGrantMembers:              o.ProjectGrantMembers,
-		AppKeys:                          o.AppKeys,
-		LabelPolicy:                      o.LabelPolicy,
-		LockoutPolicy:                    o.LockoutPolicy,
-		PasswordComplexityPolicy:         o.PasswordComplexityPolicy,
-		PrivacyPolicy:                    o.PrivacyPolicy,
-		LoginTexts:                       o.LoginTexts,
-		InitMessages:                     o.InitMessages,
-		PasswordResetMessages:            o.PasswordResetMessages,
-		VerifyEmailMessages:              o.VerifyEmailMessages,
-		VerifyPhoneMessages:              o.VerifyPhoneMessages,
-		DomainClaimedMessages:            o.DomainClaimedMessages,
-		PasswordlessRegistrationMessages: o.PasswordlessRegistrationMessages,
-		InviteUserMessages:               o.InviteUserMessages,
+	out := o.DataOrg
+	out.TriggerActions = o.triggerActionsV2()
+	out.DomainPolicy = o.domainPolicyV2()
+	out.LoginPolicy = o.loginPolicyV2()
+	return &out
+}
+
+// triggerActionsV2 is the trigger actions of ToV2.
+func (o *DataOrgV1) triggerActionsV2() Items[SetTriggerActionsRequest] {
+	if o.TriggerActions == nil {
+		return nil
 	}
-	if o.TriggerActions != nil {
-		out.TriggerActions = make(Items[SetTriggerActionsRequest], len(o.TriggerActions))
-		for i, t := range o.TriggerActions {
-			out.TriggerActions[i] = Item[SetTriggerActionsRequest]{Err: t.Err}
-			if t.Err == nil {
-				out.TriggerActions[i].V = SetTriggerActionsRequest{
-					FlowType:    strconv.Itoa(int(t.V.FlowType)),
-					TriggerType: strconv.Itoa(int(t.V.TriggerType)),
-					ActionIDs:   t.V.ActionIDs,
-				}
+	out := make(Items[SetTriggerActionsRequest], len(o.TriggerActions))
+	for i, t := range o.TriggerActions {
+		out[i] = Item[SetTriggerActionsRequest]{Err: t.Err}
+		if t.Err == nil {
+			out[i].V = SetTriggerActionsRequest{
+				FlowType:    strconv.Itoa(int(t.V.FlowType)),
+				TriggerType: strconv.Itoa(int(t.V.TriggerType)),
+				ActionIDs:   t.V.ActionIDs,
 			}
 		}
 	}
+	return out
+}
+
+// domainPolicyV2 is the domain policy of ToV2.
+func (o *DataOrgV1) domainPolicyV2() Policy[AddCustomDomainPolicyRequest] {
 	switch {
 	case o.IAMPolicy.Err != nil:
-		out.DomainPolicy = Policy[AddCustomDomainPolicyRequest]{Err: o.IAMPolicy.Err}
+		return Policy[AddCustomDomainPolicyRequest]{Err: o.IAMPolicy.Err}
 	case o.IAMPolicy.V != nil:
-		out.DomainPolicy = Policy[AddCustomDomainPolicyRequest]{V: &AddCustomDomainPolicyRequest{
+		return Policy[AddCustomDomainPolicyRequest]{V: &AddCustomDomainPolicyRequest{
 			OrgID:                                  o.IAMPolicy.V.OrgID,
 			UserLoginMustBeDomain:                  o.IAMPolicy.V.UserLoginMustBeDomain,
 			ValidateOrgDomains:                     DefaultValidateOrgDomains,
 			SMTPSenderAddressMatchesInstanceDomain: DefaultSMTPSenderAddressMatchesInstanceDomain,
 		}}
 	}
-	out.LoginPolicy = o.loginPolicyV2()
-	return out
+	return Policy[AddCustomDomainPolicyRequest]{}
 }
 
 // loginPolicyV2 is the login policy of ToV2.

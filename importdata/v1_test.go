@@ -52,7 +52,7 @@ func TestDataOrgV1_ToV2(t *testing.T) {
 	}{
 		{
 			name: "same members copied, element errors kept",
-			in: DataOrgV1{
+			in: DataOrgV1{DataOrg: DataOrg{
 				OrgID:              "o1",
 				Org:                &AddOrgRequest{Name: "Org"},
 				HumanUsers:         Items[DataHumanUser]{{V: DataHumanUser{UserID: "u1", State: UserStateInactive}}, {Err: badUser}},
@@ -61,7 +61,7 @@ func TestDataOrgV1_ToV2(t *testing.T) {
 				LabelPolicy:        Policy[AddCustomLabelPolicyRequest]{V: &AddCustomLabelPolicyRequest{PrimaryColor: "#fff"}},
 				PrivacyPolicy:      Policy[AddCustomPrivacyPolicyRequest]{Err: errors.New("tosLink: expected a string, got number")},
 				InviteUserMessages: Items[SetCustomMessageTextRequest]{{V: SetCustomMessageTextRequest{Language: "de"}}},
-			},
+			}},
 			want: DataOrg{
 				OrgID:              "o1",
 				Org:                &AddOrgRequest{Name: "Org"},
@@ -104,7 +104,7 @@ func TestDataOrgV1_ToV2(t *testing.T) {
 		},
 		{
 			name: "login policy gets the default lifetimes and keeps its lists",
-			in:   DataOrgV1{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{V: ownPolicy}},
+			in:   DataOrgV1{DataOrg: DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{V: ownPolicy}}},
 			want: DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{V: func() *AddCustomLoginPolicyRequest {
 				p := withLists(defaultLifetimes, ownPolicy.SecondFactors, ownPolicy.MultiFactors, ownPolicy.IDPs)
 				p.AllowRegister = true
@@ -114,7 +114,7 @@ func TestDataOrgV1_ToV2(t *testing.T) {
 		{
 			name: "v1 lists replace the login policy's",
 			in: DataOrgV1{
-				LoginPolicy:   Policy[AddCustomLoginPolicyRequest]{V: ownPolicy},
+				DataOrg:       DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{V: ownPolicy}},
 				SecondFactors: Items[SecondFactorV1]{{V: SecondFactorV1{Type: 2}}, {V: SecondFactorV1{Type: 3}}},
 				MultiFactors:  Items[MultiFactorV1]{{V: MultiFactorV1{Type: 1}}},
 				IDPs:          Items[LoginPolicyIDP]{{V: LoginPolicyIDP{IDPID: "i1", OwnerType: IDPOwnerSystem}}},
@@ -137,7 +137,7 @@ func TestDataOrgV1_ToV2(t *testing.T) {
 		{
 			name: "bad v1 list element fails the login policy",
 			in: DataOrgV1{
-				LoginPolicy:  Policy[AddCustomLoginPolicyRequest]{V: &AddCustomLoginPolicyRequest{}},
+				DataOrg:      DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{V: &AddCustomLoginPolicyRequest{}}},
 				MultiFactors: Items[MultiFactorV1]{{V: MultiFactorV1{Type: 1}}, {Err: errors.New("type: unknown value")}},
 			},
 			want: DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{Err: errors.New("multiFactors[1]: type: unknown value")}},
@@ -145,7 +145,7 @@ func TestDataOrgV1_ToV2(t *testing.T) {
 		{
 			name: "bad login policy keeps its error",
 			in: DataOrgV1{
-				LoginPolicy:   Policy[AddCustomLoginPolicyRequest]{Err: errors.New("expected an object, got number")},
+				DataOrg:       DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{Err: errors.New("expected an object, got number")}},
 				SecondFactors: Items[SecondFactorV1]{{V: SecondFactorV1{Type: 1}}},
 			},
 			want: DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{Err: errors.New("expected an object, got number")}},
@@ -163,7 +163,7 @@ func TestDataOrgV1_ToV2(t *testing.T) {
 
 func TestDataOrgV1_ToV2DoesNotChangeInput(t *testing.T) {
 	own := lifetime(time.Hour)
-	in := DataOrgV1{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{V: &AddCustomLoginPolicyRequest{PasswordCheckLifetime: own}}}
+	in := DataOrgV1{DataOrg: DataOrg{LoginPolicy: Policy[AddCustomLoginPolicyRequest]{V: &AddCustomLoginPolicyRequest{PasswordCheckLifetime: own}}}}
 	in.ToV2()
 	if in.LoginPolicy.V.PasswordCheckLifetime != own || *own != Lifetime(time.Hour) {
 		t.Errorf("ToV2 changed the v1 login policy: %v", in.LoginPolicy.V.PasswordCheckLifetime)
@@ -172,7 +172,7 @@ func TestDataOrgV1_ToV2DoesNotChangeInput(t *testing.T) {
 
 func TestDecodeOrgV1(t *testing.T) {
 	raw := `{"orgId":"o1","iam_policy":{"orgId":"o1","userLoginMustBeDomain":true},
-		"domainPolicy":{"validateOrgDomains":true},"orgState":"ORG_STATE_INACTIVE",
+		"domainPolicy":{"validateOrgDomains":true},"orgState":"ORG_STATE_INACTIVE","org_state":1,
 		"loginPolicy":{"passwordCheckLifetime":"1s","secondFactors":["SECOND_FACTOR_TYPE_OTP"]},
 		"secondFactors":[{"type":"SECOND_FACTOR_TYPE_U2F"},{"type":3}],"multiFactors":[{"type":1}],
 		"idps":[{"idpId":"i1","ownerType":"IDP_OWNER_TYPE_ORG"}],
