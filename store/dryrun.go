@@ -33,9 +33,10 @@ var notCopied = map[string]bool{"jobs": true, "instance_domains": true, "persona
 func (s *Store) PrepareDryRun(ctx context.Context, job Job) error {
 	scratch := DryRunInstance(job.ID)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// Serialise with the job's end, which deletes the copy.
+		// Not locked: a job that ends during the copy keeps a copy that
+		// PurgeDryRuns deletes, and a cancel does not wait for the copy.
 		var status string
-		if err := tx.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1 FOR NO KEY UPDATE`, job.ID).Scan(&status); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1`, job.ID).Scan(&status); err != nil {
 			return fmt.Errorf("lock dry-run job %s: %w", job.ID, err)
 		}
 		if status != StatusRunning {
