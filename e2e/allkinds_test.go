@@ -64,7 +64,11 @@ func TestImport_AllKindsGolden(t *testing.T) {
 	if job := s.waitJob(dry, pat, 2*time.Minute); job["status"] != "completed_with_errors" || job["dryRun"] != true {
 		t.Fatalf("dry run: status = %v, dryRun = %v; want completed_with_errors, true: %v", job["status"], job["dryRun"], job)
 	}
-	dryResult := runValues.ReplaceAll(normalizeResult(t, s.result(dry, pat)), []byte("${1}${3}${4}…${2}"))
+	dryRaw := s.result(dry, pat)
+	if !bytes.Contains(dryRaw, []byte("code=DRY-RUN")) {
+		t.Error("the dry run's passwordless links do not say code=DRY-RUN")
+	}
+	dryResult := runValues.ReplaceAll(normalizeResult(t, dryRaw), []byte("${1}${3}${4}…${2}"))
 	if diff := cmp.Diff(created, snapshot(s, instanceID)); diff != "" {
 		t.Errorf("the dry run changed the directory (-before +after):\n%s", diff)
 	}

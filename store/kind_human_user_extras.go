@@ -169,6 +169,10 @@ func (a *applier) finishHumanUsers(ctx context.Context, o *outcomes, items impor
 	return nil
 }
 
+// dryRunCode stands in a dry run's links for the code, which would not
+// work: a link that cannot be mistaken for a real one.
+const dryRunCode = "DRY-RUN"
+
 // passwordlessCodes creates a one-time passwordless registration code for
 // each inserted or overwritten user that asked for one (the codes made
 // before stay valid), storing only its SHA-256, and
@@ -196,6 +200,9 @@ func (a *applier) passwordlessCodes(ctx context.Context, o *outcomes, items impo
 		userID := items[i].V.UserID
 		code := rand.Text()
 		h := sha256.Sum256([]byte(code))
+		if a.job.DryRun {
+			code = dryRunCode // the scratch instance's codes go with it: no link works
+		}
 		ids[j], users[j], hashes[j] = randomID(), userID, h[:]
 		link := base + "/ui/login/login/passwordless/init?userID=" + url.QueryEscape(userID) + "&orgID=" + url.QueryEscape(a.orgID) +
 			"&codeID=" + ids[j] + "&code=" + code
