@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"maps"
 	"strings"
 
 	"golang.org/x/text/language"
@@ -153,40 +152,23 @@ func applyHumanUsers(ctx context.Context, a *applier, step *Step, org *importdat
 			ins.add(a, nu, &items[nu.i].V)
 		}
 	}
-	written := map[string]bool{}
-	if len(ins.ids) > 0 {
-		rows, err := a.textRows(ctx, "insert human users", `INSERT INTO users (instance_id, org_id, type, username_scope,
-				id, username, state, first_name, last_name, nick_name, display_name, preferred_language, gender,
-				email, email_verified, phone, phone_verified, password_hash, password_change_required)
-			SELECT $1, $2, 'human', $18, t.id, t.username, t.state, t.first, t.last, NULLIF(t.nick, ''), t.display,
-				NULLIF(t.lang, ''), t.gender, t.email, t.email_ok, NULLIF(t.phone, ''), t.phone_ok, NULLIF(t.hash, ''), t.change
-			FROM unnest(`+humanColumns+`)
-			ON CONFLICT DO NOTHING RETURNING id`,
-			ins.args(a, scope)...)
-		if err != nil {
-			return err
-		}
-		maps.Copy(written, firstColumn(rows))
-	}
-	if len(upd.ids) > 0 {
-		// A user given without a password keeps the one it has. The guard
-		// spares a unique violation when a parallel unit took the
-		// name and committed meanwhile; settleUsers reports it.
-		rows, err := a.textRows(ctx, "update human users", `UPDATE users u SET username_scope = $18, username = t.username,
-				state = t.state, first_name = t.first, last_name = t.last, nick_name = NULLIF(t.nick, ''),
-				display_name = t.display, preferred_language = NULLIF(t.lang, ''), gender = t.gender, email = t.email,
-				email_verified = t.email_ok, phone = NULLIF(t.phone, ''), phone_verified = t.phone_ok,
-				password_hash = coalesce(NULLIF(t.hash, ''), u.password_hash), password_change_required = t.change
-			FROM unnest(`+humanColumns+`)
-			WHERE u.instance_id = $1 AND u.org_id = $2 AND u.id = t.id AND u.type = 'human'
-				AND NOT EXISTS (SELECT 1 FROM users x WHERE x.instance_id = $1 AND x.username_scope = $18
-					AND lower(x.username) = lower(t.username) AND x.id <> t.id)
-			RETURNING u.id`,
-			upd.args(a, scope)...)
-		if err != nil {
-			return err
-		}
-		maps.Copy(written, firstColumn(rows))
+	// A user given without a password keeps the one it has.
+	written, err := a.writeUsers(ctx, "human users", userWrite{len(ins.ids), `INSERT INTO users (instance_id, org_id, type,
+			username_scope, id, username, state, first_name, last_name, nick_name, display_name, preferred_language, gender,
+			email, email_verified, phone, phone_verified, password_hash, password_change_required)
+		SELECT $1, $2, 'human', $18, t.id, t.username, t.state, t.first, t.last, NULLIF(t.nick, ''), t.display,
+			NULLIF(t.lang, ''), t.gender, t.email, t.email_ok, NULLIF(t.phone, ''), t.phone_ok, NULLIF(t.hash, ''), t.change
+		FROM unnest(` + humanColumns + `)
+		ON CONFLICT DO NOTHING RETURNING id`, ins.args(a, scope)}, userWrite{len(upd.ids), `UPDATE users u
+		SET username_scope = $18, username = t.username, state = t.state, first_name = t.first, last_name = t.last,
+			nick_name = NULLIF(t.nick, ''), display_name = t.display, preferred_language = NULLIF(t.lang, ''), gender = t.gender,
+			email = t.email, email_verified = t.email_ok, phone = NULLIF(t.phone, ''), phone_verified = t.phone_ok,
+			password_hash = coalesce(NULLIF(t.hash, ''), u.password_hash), password_change_required = t.change
+		FROM unnest(` + humanColumns + `)
+		WHERE u.instance_id = $1 AND u.org_id = $2 AND u.id = t.id AND u.type = 'human' AND ` + usernameFree("$18") + `
+		RETURNING u.id`, upd.args(a, scope)})
+	if err != nil {
+		return err
 	}
 	if err := a.settleUsers(ctx, o, users, written, humanExists); err != nil {
 		return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"maps"
 	"strings"
 
 	"github.com/zimport/zimport/importdata"
@@ -54,42 +53,28 @@ func applyMachineUsers(ctx context.Context, a *applier, step *Step, org *importd
 			ins.add(nu, &items[nu.i].V)
 		}
 	}
-	written := map[string]bool{}
-	if len(ins.ids) > 0 {
-		rows, err := a.textRows(ctx, "insert machine users", `INSERT INTO users (instance_id, org_id, type, username_scope,
-				id, username, state, name, description, access_token_type)
-			SELECT $1, $2, 'machine', $9, t.id, t.username, t.state, t.name, NULLIF(t.description, ''), t.token_type
-			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-				AS t(id, username, state, name, description, token_type)
-			ON CONFLICT DO NOTHING RETURNING id`,
-			ins.args(a, scope)...)
-		if err != nil {
-			return err
-		}
-		maps.Copy(written, firstColumn(rows))
-	}
-	if len(upd.ids) > 0 {
-		// The guard spares a unique violation when a parallel unit took the
-		// name and committed meanwhile; settleUsers reports it.
-		rows, err := a.textRows(ctx, "update machine users", `UPDATE users u SET username_scope = $9, username = t.username,
-				state = t.state, name = t.name, description = NULLIF(t.description, ''), access_token_type = t.token_type
-			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-				AS t(id, username, state, name, description, token_type)
-			WHERE u.instance_id = $1 AND u.org_id = $2 AND u.id = t.id AND u.type = 'machine'
-				AND NOT EXISTS (SELECT 1 FROM users x WHERE x.instance_id = $1 AND x.username_scope = $9
-					AND lower(x.username) = lower(t.username) AND x.id <> t.id)
-			RETURNING u.id`,
-			upd.args(a, scope)...)
-		if err != nil {
-			return err
-		}
-		maps.Copy(written, firstColumn(rows))
+	written, err := a.writeUsers(ctx, "machine users", userWrite{len(ins.ids), `INSERT INTO users (instance_id, org_id, type,
+			username_scope, id, username, state, name, description, access_token_type)
+		SELECT $1, $2, 'machine', $9, t.id, t.username, t.state, t.name, NULLIF(t.description, ''), t.token_type
+		FROM unnest(` + machineColumns + `)
+		ON CONFLICT DO NOTHING RETURNING id`, ins.args(a, scope)}, userWrite{len(upd.ids), `UPDATE users u
+		SET username_scope = $9, username = t.username, state = t.state, name = t.name,
+			description = NULLIF(t.description, ''), access_token_type = t.token_type
+		FROM unnest(` + machineColumns + `)
+		WHERE u.instance_id = $1 AND u.org_id = $2 AND u.id = t.id AND u.type = 'machine' AND ` + usernameFree("$9") + `
+		RETURNING u.id`, upd.args(a, scope)})
+	if err != nil {
+		return err
 	}
 	if err := a.settleUsers(ctx, o, users, written, machineExists); err != nil {
 		return err
 	}
 	return o.flush()
 }
+
+// machineColumns are the unnest parameters of machineRows.args, $3 to $8.
+const machineColumns = `$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+			AS t(id, username, state, name, description, token_type`
 
 // machineRows are the columns of machine users to insert or update.
 type machineRows struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"runtime"
 	"strings"
@@ -525,6 +526,46 @@ func domainNotAllowed(path, name, owner string) string {
 	domain := name[strings.LastIndex(name, "@")+1:]
 	return zerr("COMMAND-SFd21", "Errors.User.DomainNotAllowedAsUsername",
 		fmt.Sprintf("%s.user.userName: %q ends in \"@%s\", a domain verified by org %q", path, name, domain, owner))
+}
+
+// userWrite is one statement of writeUsers: its SQL and arguments, and the
+// number of users it writes (none: it is not run).
+type userWrite struct {
+	n    int
+	sql  string
+	args []any
+}
+
+// writeUsers runs the insert of a kind's new users and the update of its
+// existing ones (see claimUsers), and returns the ids they wrote; kind names
+// the users in errors ("human users"). An update must be guarded by
+// usernameFree.
+func (a *applier) writeUsers(ctx context.Context, kind string, insert, update userWrite) (map[string]bool, error) {
+	written := map[string]bool{}
+	for _, w := range []struct {
+		what string
+		userWrite
+	}{{"insert " + kind, insert}, {"update " + kind, update}} {
+		if w.n == 0 {
+			continue
+		}
+		rows, err := a.textRows(ctx, w.what, w.sql, w.args...)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(written, firstColumn(rows))
+	}
+	return written, nil
+}
+
+// usernameFree is the condition of an update of users (rows t of the
+// update's unnest, with id and username) that the new name is not another
+// user's in the scope given by the parameter scope ("$9"). It spares a
+// unique violation when a parallel unit took the name and committed since
+// claimUsers looked; settleUsers then reports the user.
+func usernameFree(scope string) string {
+	return `NOT EXISTS (SELECT 1 FROM users x WHERE x.instance_id = $1 AND x.username_scope = ` + scope + `
+		AND lower(x.username) = lower(t.username) AND x.id <> t.id)`
 }
 
 // existingUser is the org and type of a user in the directory.

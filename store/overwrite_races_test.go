@@ -165,7 +165,7 @@ func TestApplyUnit_DryRunCancel(t *testing.T) {
 		_, err := s.ApplyUnit(ctx, job, units[0], orgs[0], kindsOpts)
 		applied <- err
 	}()
-	waitForLockWaits(t, s, 1)
+	waitForLockWait(t, s)
 	if _, err := s.CancelJob(ctx, job.ID, Scope{System: true}); err != nil {
 		t.Fatalf("CancelJob: %v", err)
 	}
@@ -178,22 +178,6 @@ func TestApplyUnit_DryRunCancel(t *testing.T) {
 	if n, err := s.PurgeDryRuns(ctx); err != nil || n != 1 {
 		t.Errorf("PurgeDryRuns after the cancel = %d, %v; want the job's scratch instance", n, err)
 	}
-}
-
-func waitForLockWaits(t testing.TB, s *Store, want int) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		var n int
-		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n >= want {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("fewer than %d sessions wait for a lock", want)
 }
 
 // The same for a domain of the org verified by OVERWRITE while another org
