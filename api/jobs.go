@@ -15,18 +15,21 @@ import (
 
 // jobView is the JSON of a job (GET /jobs/{id} and the POST answers).
 type jobView struct {
-	JobID      string        `json:"jobId"`
-	Kind       string        `json:"kind"`
-	Status     string        `json:"status"`
-	CreatedAt  string        `json:"createdAt,omitempty"`
-	StartedAt  string        `json:"startedAt,omitempty"`
-	FinishedAt string        `json:"finishedAt,omitempty"`
-	Deadline   string        `json:"deadline,omitempty"`
-	Timeout    string        `json:"timeout,omitempty"`
-	OnConflict string        `json:"onConflict,omitempty"`
-	DryRun     bool          `json:"dryRun,omitempty"`
-	Progress   *progressView `json:"progress,omitempty"`
-	Error      string        `json:"error,omitempty"`
+	JobID      string `json:"jobId"`
+	Kind       string `json:"kind"`
+	Status     string `json:"status"`
+	CreatedAt  string `json:"createdAt,omitempty"`
+	StartedAt  string `json:"startedAt,omitempty"`
+	FinishedAt string `json:"finishedAt,omitempty"`
+	Deadline   string `json:"deadline,omitempty"`
+	Timeout    string `json:"timeout,omitempty"`
+	OnConflict string `json:"onConflict,omitempty"`
+	DryRun     bool   `json:"dryRun,omitempty"`
+	// Source names an import file without its credentials
+	// (local:PATH, s3://BUCKET/PATH@ENDPOINT, gs://BUCKET/PATH).
+	Source   string        `json:"source,omitempty"`
+	Progress *progressView `json:"progress,omitempty"`
+	Error    string        `json:"error,omitempty"`
 }
 
 type progressView struct {
@@ -72,6 +75,9 @@ func view(j store.Job, p store.Progress) jobView {
 	}
 	if j.Timeout > 0 {
 		v.Timeout = j.Timeout.String()
+	}
+	if j.Source != nil {
+		v.Source = j.Source.String()
 	}
 	pv := &progressView{UnitsTotal: p.UnitsTotal, UnitsDone: p.UnitsDone, BytesTotal: p.BytesTotal, Percent: p.Percent}
 	if len(p.Kinds) > 0 {

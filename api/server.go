@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/zimport/zimport/seal"
+	"github.com/zimport/zimport/source"
 	"github.com/zimport/zimport/store"
 )
 
@@ -41,6 +42,8 @@ type Config struct {
 	RedisConnOpt asynq.RedisConnOpt
 	// Redis is pinged by GET /readyz. Required.
 	Redis Pinger
+	// Sources are the rules for import files (local directory, S3 endpoints).
+	Sources source.Config
 }
 
 // Pinger is a dependency whose health GET /readyz checks, such as Redis.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/zimport/zimport/importdata"
 	"github.com/zimport/zimport/instance"
+	"github.com/zimport/zimport/source"
 	"github.com/zimport/zimport/store"
 	"github.com/zimport/zimport/tasks"
 )
@@ -63,15 +66,11 @@ func (s *Server) postImport(c echo.Context) error {
 		s.log.Warn("import request rejected", zap.String("request_id", requestID(c)), zap.Error(err))
 		return errInvalid("body is not a valid ImportDataRequest")
 	}
-	if req.Field != importdata.FieldDataOrgs && req.Field != importdata.FieldDataOrgsV1 {
-		return errInvalid("%s is not supported by this version; send the data inline as dataOrgs or dataOrgsv1", req.Field)
-	}
 	timeout, err := s.timeout(req.Timeout)
 	if err != nil {
 		return err
 	}
-	hash := sha256.Sum256(body)
-	return s.submit(c, store.NewJob{
+	nj := store.NewJob{
 		Kind:           store.KindImport,
 		InstanceID:     cl.instanceID,
 		Caller:         cl.name(),
@@ -81,8 +80,78 @@ func (s *Server) postImport(c echo.Context) error {
 		Timeout:        timeout,
 		Payload:        req.Inline,
 		IdempotencyKey: key,
-		RequestHash:    hash[:],
-	}, tasks.NewImportSplitTask)
+	}
+	if req.File != nil {
+		if nj.Source, nj.SourceSealed, err = s.fileSource(req.Field, req.File); err != nil {
+			return err
+		}
+	}
+	if key != "" || nj.SourceSealed == nil {
+		// A request with credentials is kept as a digest only with a key.
+		hash := sha256.Sum256(body)
+		nj.RequestHash = hash[:]
+	}
+	return s.submit(c, nj, tasks.NewImportSplitTask)
+}
+
+// fileSource checks the input of a file data member (field) and returns
+// the file's location and its credentials, sealed (nil without any). The
+// file is not read here: only a local path is checked to resolve to a
+// file inside the import directory.
+func (s *Server) fileSource(field string, in *importdata.FileInput) (*source.Location, []byte, error) {
+	loc := &source.Location{Kind: importdata.FileKind(field), Path: in.Path, Bucket: in.Bucket}
+	var creds source.Credentials
+	switch loc.Kind {
+	case source.KindLocal:
+		rel, err := source.LocalPath(s.cfg.Sources.LocalDir, in.Path)
+		if err != nil {
+			return nil, nil, errInvalid("%s.path: %s", field, err)
+		}
+		loc.Path = rel
+		if err := source.CheckLocal(s.cfg.Sources.LocalDir, rel); err != nil {
+			var se *source.Error
+			if errors.As(err, &se) {
+				return nil, nil, errInvalid("%s.path: %s", field, se.Msg)
+			}
+			return nil, nil, fmt.Errorf("check local file: %w", err)
+		}
+		return loc, nil, nil
+	case source.KindS3:
+		loc.Endpoint, loc.SSL = in.Endpoint, in.SSL
+		if _, err := s.cfg.Sources.S3Endpoints.CheckEndpoint(in.Endpoint); err != nil {
+			return nil, nil, errInvalid("%s.endpoint: %s", field, err)
+		}
+		if (in.AccessKeyID == "") != (in.SecretAccessKey == "") {
+			return nil, nil, errInvalid("%s: give both accessKeyId and secretAccessKey, or neither to use the service's AWS credentials", field)
+		}
+		creds.AccessKeyID, creds.SecretAccessKey = in.AccessKeyID, in.SecretAccessKey
+	case source.KindGCS:
+		if in.ServiceAccountJSON != "" {
+			b, err := base64.StdEncoding.DecodeString(in.ServiceAccountJSON)
+			if err != nil {
+				return nil, nil, errInvalid("%s.serviceaccountJson: not valid base64 (standard encoding)", field)
+			}
+			if err := source.CheckServiceAccount(b); err != nil {
+				return nil, nil, errInvalid("%s.serviceaccountJson %s", field, err)
+			}
+			creds.ServiceAccountJSON = b
+		}
+	}
+	if loc.Bucket == "" {
+		return nil, nil, errInvalid("%s.bucket is required", field)
+	}
+	if loc.Path == "" {
+		return nil, nil, errInvalid("%s.path is required", field)
+	}
+	if creds.AccessKeyID == "" && creds.ServiceAccountJSON == nil {
+		return loc, nil, nil
+	}
+	loc.Keyed = true
+	b, err := json.Marshal(creds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("seal credentials: %w", err)
+	}
+	return loc, s.box.Seal(b), nil
 }
 
 func (s *Server) postInstance(c echo.Context) error {

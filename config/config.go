@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zimport/zimport/source"
 )
 
 // Config is the whole configuration of a zimport process.
@@ -62,6 +64,10 @@ type Config struct {
 	LogLevel string
 	// LogFormat is json or console. Default json.
 	LogFormat string
+	// Sources are the rules for import files: ZIMPORT_LOCAL_IMPORT_DIR
+	// (none: local files refused), ZIMPORT_S3_ALLOWED_ENDPOINTS (none: only
+	// AWS), ZIMPORT_S3_REGION (us-east-1), ZIMPORT_S3_ALLOW_IMDS (false).
+	Sources source.Config
 }
 
 // Load reads the configuration through getenv and reports every problem at once.
@@ -88,6 +94,16 @@ func Load(getenv func(string) string) (Config, error) {
 		LogFormat:         p.str("ZIMPORT_LOG_FORMAT", "json"),
 	}
 	c.EncryptionKey = p.key("ZIMPORT_ENCRYPTION_KEY")
+	c.Sources = source.Config{
+		LocalDir:    p.str("ZIMPORT_LOCAL_IMPORT_DIR", ""),
+		S3Region:    p.str("ZIMPORT_S3_REGION", "us-east-1"),
+		S3AllowIMDS: p.bool("ZIMPORT_S3_ALLOW_IMDS"),
+	}
+	endpoints, err := source.ParseAllowList(p.getenv("ZIMPORT_S3_ALLOWED_ENDPOINTS"))
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("ZIMPORT_S3_ALLOWED_ENDPOINTS: %w", err))
+	}
+	c.Sources.S3Endpoints = endpoints
 	if c.DBMaxConns == 0 {
 		c.DBMaxConns = c.WorkerConcurrency + 4
 	}
@@ -117,25 +133,29 @@ func (c Config) Masked() map[string]string {
 		return ""
 	}
 	return map[string]string{
-		"ZIMPORT_HTTP_ADDR":          c.HTTPAddr,
-		"ZIMPORT_DATABASE_URL":       maskURL(c.DatabaseURL),
-		"ZIMPORT_REDIS_ADDR":         c.RedisAddr,
-		"ZIMPORT_REDIS_PASSWORD":     mask(c.RedisPassword != ""),
-		"ZIMPORT_REDIS_DB":           strconv.Itoa(c.RedisDB),
-		"ZIMPORT_SYSTEM_TOKENS":      fmt.Sprintf("%d token(s)", len(c.SystemTokens)),
-		"ZIMPORT_ENCRYPTION_KEY":     mask(len(c.EncryptionKey) > 0),
-		"ZIMPORT_MAX_INLINE_BYTES":   strconv.FormatInt(c.MaxInlineBytes, 10),
-		"ZIMPORT_DEFAULT_TIMEOUT":    c.DefaultTimeout.String(),
-		"ZIMPORT_MAX_TIMEOUT":        c.MaxTimeout.String(),
-		"ZIMPORT_WORKER_CONCURRENCY": strconv.Itoa(c.WorkerConcurrency),
-		"ZIMPORT_DB_MAX_CONNS":       strconv.Itoa(c.DBMaxConns),
-		"ZIMPORT_CHUNK_SIZE":         strconv.Itoa(c.ChunkSize),
-		"ZIMPORT_RECONCILE_INTERVAL": c.ReconcileInterval.String(),
-		"ZIMPORT_EXTERNAL_DOMAIN":    c.ExternalDomain,
-		"ZIMPORT_BCRYPT_COST":        strconv.Itoa(c.BcryptCost),
-		"ZIMPORT_RESULT_RETENTION":   c.ResultRetention.String(),
-		"ZIMPORT_LOG_LEVEL":          c.LogLevel,
-		"ZIMPORT_LOG_FORMAT":         c.LogFormat,
+		"ZIMPORT_HTTP_ADDR":            c.HTTPAddr,
+		"ZIMPORT_DATABASE_URL":         maskURL(c.DatabaseURL),
+		"ZIMPORT_REDIS_ADDR":           c.RedisAddr,
+		"ZIMPORT_REDIS_PASSWORD":       mask(c.RedisPassword != ""),
+		"ZIMPORT_REDIS_DB":             strconv.Itoa(c.RedisDB),
+		"ZIMPORT_SYSTEM_TOKENS":        fmt.Sprintf("%d token(s)", len(c.SystemTokens)),
+		"ZIMPORT_ENCRYPTION_KEY":       mask(len(c.EncryptionKey) > 0),
+		"ZIMPORT_MAX_INLINE_BYTES":     strconv.FormatInt(c.MaxInlineBytes, 10),
+		"ZIMPORT_DEFAULT_TIMEOUT":      c.DefaultTimeout.String(),
+		"ZIMPORT_MAX_TIMEOUT":          c.MaxTimeout.String(),
+		"ZIMPORT_WORKER_CONCURRENCY":   strconv.Itoa(c.WorkerConcurrency),
+		"ZIMPORT_DB_MAX_CONNS":         strconv.Itoa(c.DBMaxConns),
+		"ZIMPORT_CHUNK_SIZE":           strconv.Itoa(c.ChunkSize),
+		"ZIMPORT_RECONCILE_INTERVAL":   c.ReconcileInterval.String(),
+		"ZIMPORT_EXTERNAL_DOMAIN":      c.ExternalDomain,
+		"ZIMPORT_BCRYPT_COST":          strconv.Itoa(c.BcryptCost),
+		"ZIMPORT_RESULT_RETENTION":     c.ResultRetention.String(),
+		"ZIMPORT_LOG_LEVEL":            c.LogLevel,
+		"ZIMPORT_LOG_FORMAT":           c.LogFormat,
+		"ZIMPORT_LOCAL_IMPORT_DIR":     c.Sources.LocalDir,
+		"ZIMPORT_S3_ALLOWED_ENDPOINTS": c.Sources.S3Endpoints.String(),
+		"ZIMPORT_S3_REGION":            c.Sources.S3Region,
+		"ZIMPORT_S3_ALLOW_IMDS":        strconv.FormatBool(c.Sources.S3AllowIMDS),
 	}
 }
 
@@ -176,6 +196,18 @@ func (p *parser) int(name string, def, min, max int) int {
 		return def
 	}
 	return n
+}
+
+func (p *parser) bool(name string) bool {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not true or false", name, v))
+	}
+	return b
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {

@@ -28,6 +28,44 @@ var dataFields = []string{
 	FieldDataOrgsS3, FieldDataOrgsV1S3, FieldDataOrgsGCS, FieldDataOrgsV1GCS,
 }
 
+// FileInput is the member of a file data field: ZITADEL's LocalInput
+// (path), S3Input (path, endpoint, accessKeyId, secretAccessKey, ssl,
+// bucket) or GCSInput (bucket, serviceaccountJson, path). The members of the
+// other inputs are ignored, like any unknown member.
+type FileInput struct {
+	Path            string `json:"path"`
+	Endpoint        string `json:"endpoint"`
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	SSL             bool   `json:"ssl"`
+	Bucket          string `json:"bucket"`
+	// ServiceAccountJSON is base64 (standard encoding) of a service-account JSON key.
+	ServiceAccountJSON string `json:"serviceaccountJson"`
+}
+
+// FileKind returns "local", "s3" or "gcs" for a file data field, "" for
+// inline data.
+func FileKind(field string) string {
+	switch field {
+	case FieldDataOrgsLocal, FieldDataOrgsV1Local:
+		return "local"
+	case FieldDataOrgsS3, FieldDataOrgsV1S3:
+		return "s3"
+	case FieldDataOrgsGCS, FieldDataOrgsV1GCS:
+		return "gcs"
+	}
+	return ""
+}
+
+// IsV1 reports whether a data field holds the v1 format.
+func IsV1(field string) bool {
+	switch field {
+	case FieldDataOrgsV1, FieldDataOrgsV1Local, FieldDataOrgsV1S3, FieldDataOrgsV1GCS:
+		return true
+	}
+	return false
+}
+
 // OnConflict values.
 const (
 	OnConflictFail      = "FAIL"
@@ -42,6 +80,8 @@ type Request struct {
 	Field string
 	// Inline is the raw JSON of dataOrgs or dataOrgsv1.
 	Inline jsontext.Value
+	// File is the input of a file data member (dataOrgsLocal, ...S3, ...Gcs).
+	File *FileInput
 	// Timeout is the request's timeout string, empty when absent.
 	Timeout string
 	// OnConflict is FAIL, SKIP or OVERWRITE (default FAIL), read from a name
@@ -194,6 +234,15 @@ func setMember(req *Request, field string, val jsontext.Value, sent map[string]s
 		}
 		if field == FieldDataOrgs || field == FieldDataOrgsV1 {
 			req.Inline = val
+			return nil
+		}
+		req.File = &FileInput{}
+		if err := decodeStrict(field, val, req.File); err != nil {
+			var se *ShapeError
+			if errors.As(err, &se) {
+				return requestErr("%s", se.Msg)
+			}
+			return err
 		}
 	}
 	return nil

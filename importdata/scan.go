@@ -114,6 +114,11 @@ type ScanOptions struct {
 	// of a member given twice under different spellings (used for inline
 	// data at the API).
 	Strict bool
+	// Defines, without Strict, checks that no entity id is given in two orgs
+	// (as Strict does), decoding the elements of entity arrays; an element
+	// that does not decode is left to its unit, which reports it (used for
+	// import files, which are checked by the split).
+	Defines bool
 	// V1 reads a v1 payload (dataOrgsv1): the members of DataOrgV1 are the
 	// known ones, type-checked in strict mode. Layouts name members as v1
 	// does (iamPolicy, secondFactors, ...).
@@ -127,15 +132,33 @@ func ScanOrgs(r io.Reader, opts ScanOptions, visit func(OrgLayout) error) error 
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = 1000
 	}
-	dec := jsontext.NewDecoder(r)
+	rec := &readErrors{r: r}
+	dec := jsontext.NewDecoder(rec)
 	s := scanner{dec: dec, opts: opts, fields: orgFields, defined: definitions{}}
 	if opts.V1 {
 		s.fields = orgFieldsV1
 	}
 	if err := s.payload(visit); err != nil {
+		if rec.err != nil {
+			return rec.err // the stream failed, not the JSON
+		}
 		return s.describe(err)
 	}
 	return nil
+}
+
+// readErrors records the first error of r other than io.EOF.
+type readErrors struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 type scanner struct {
@@ -236,10 +259,10 @@ func (s *scanner) orgs(visit func(OrgLayout) error) error {
 		}
 		// Orgs are imported in parallel: two with one id would race for it.
 		if j, ok := first[org.OrgID]; ok && org.OrgID != "" {
-			return &ShapeError{Msg: fmt.Sprintf("orgs[%d].orgId: %q is the id of orgs[%d] too; give each org once", i, org.OrgID, j)}
+			return s.atOrg(&ShapeError{Msg: fmt.Sprintf("orgs[%d].orgId: %q is the id of orgs[%d] too; give each org once", i, org.OrgID, j)}, start)
 		}
 		if s.twice != nil {
-			return s.twice
+			return s.atOrg(s.twice, start)
 		}
 		first[org.OrgID] = i
 		if err := visit(org); err != nil {
@@ -248,6 +271,16 @@ func (s *scanner) orgs(visit func(OrgLayout) error) error {
 	}
 	_, err := s.dec.ReadToken()
 	return err
+}
+
+// atOrg adds, for a file (not strict), the byte offset of the org that
+// the problem se is in, since the file cannot be shown to the client.
+func (s *scanner) atOrg(se error, start int64) error {
+	var e *ShapeError
+	if s.opts.Strict || !errors.As(se, &e) {
+		return se
+	}
+	return &ShapeError{Msg: fmt.Sprintf("%s (in the org at byte %d)", e.Msg, s.opts.Offset+start)}
 }
 
 func (s *scanner) org(index int, start int64) (OrgLayout, error) {
@@ -381,6 +414,14 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 			}
 			if err := s.defined.add(elem, s.orgIndex, v); err != nil && s.twice == nil {
 				s.twice = err // reported once the org's id is known to differ
+			}
+		} else if s.opts.Defines && raw.Kind() == '{' {
+			v := checker.newElement()
+			if Unmarshal(raw, v) == nil {
+				elem := fmt.Sprintf("%s[%d]", path, a.Count)
+				if err := s.defined.add(elem, s.orgIndex, v); err != nil && s.twice == nil {
+					s.twice = err
+				}
 			}
 		}
 		a.Count++

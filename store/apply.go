@@ -77,7 +77,7 @@ func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts
 		opts.hash = dryRunHash
 	}
 	a := &applier{db: s.pool, job: job, home: home, unit: u, opts: opts, raw: raw, counts: map[string]*Counts{}}
-	org, decodeErr := decodeUnit(u, raw, job.SourceField == importdata.FieldDataOrgsV1)
+	org, decodeErr := decodeUnit(u, raw, importdata.IsV1(job.SourceField))
 	var err error
 	if decodeErr == nil {
 		err = a.prepare(ctx, org)

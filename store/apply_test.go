@@ -42,7 +42,7 @@ func startPayloadJob(t testing.TB, s *Store, payload string) (Job, []Unit, [][]b
 		units = append(units, Unit{JobID: job.ID, Stage: StagePass1, OrgIndex: o.Index, Steps: []string{"org"},
 			SrcEnd: int64(len(payload))})
 	}
-	if err := s.SaveSplit(ctx, job.ID, split, units, map[string]int{}); err != nil {
+	if err := s.SaveSplit(ctx, job.ID, split, units, map[string]int{}, nil); err != nil {
 		t.Fatalf("save split: %v", err)
 	}
 	return job, units, orgs
@@ -89,7 +89,7 @@ func TestSaveSplit_RejectedData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.SaveSplit(context.Background(), job.ID, []SplitOrg{{0, "o\x00"}}, nil, map[string]int{})
+	err = s.SaveSplit(context.Background(), job.ID, []SplitOrg{{0, "o\x00"}}, nil, map[string]int{}, nil)
 	if !errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), "(SQLSTATE 22021)") {
 		t.Errorf("SaveSplit = %v, want ErrRejected with SQLSTATE 22021", err)
 	}

@@ -75,7 +75,7 @@ func TestStore_DryRun(t *testing.T) {
 	for i := range units {
 		units[i].JobID = job.ID
 	}
-	if err := s.SaveSplit(ctx, job.ID, split, units, map[string]int{}); err != nil {
+	if err := s.SaveSplit(ctx, job.ID, split, units, map[string]int{}, nil); err != nil {
 		t.Fatalf("save split: %v", err)
 	}
 	dry := &kindsRun{job: job, units: units, data: data}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/zimport/zimport/source"
 )
 
 // Job kinds.
@@ -53,6 +55,10 @@ type Job struct {
 	FinishedAt  *time.Time
 	Error       string
 	SourceSize  int64
+	// Source is where the import file is, nil for inline data.
+	Source *source.Location
+	// SourceVersion is the file's version pinned by the split, nil before.
+	SourceVersion *source.Version
 	// Stage is the stage whose units run now (0 before the split).
 	Stage int
 	// Totals counts the entities of each step, known after the split.
@@ -70,6 +76,10 @@ type NewJob struct {
 	Timeout     time.Duration
 	// Payload is the inline import data, stored beside the job.
 	Payload []byte
+	// Source is where the import file is, for file sources.
+	Source *source.Location
+	// SourceSealed are the sealed credentials of Source, if any.
+	SourceSealed []byte
 	// RequestSealed is the sealed request of a job that carries secrets.
 	RequestSealed []byte
 	// IdempotencyKey and RequestHash deduplicate retried submissions.
@@ -93,7 +103,8 @@ func (sc Scope) filter(arg int) string {
 }
 
 const jobColumns = `id::text, kind, coalesce(instance_id, ''), caller, status, source_field, on_conflict, dry_run,
-	timeout_ms, deadline, created_at, started_at, finished_at, coalesce(error, ''), coalesce(source_size, 0), stage, totals`
+	timeout_ms, deadline, created_at, started_at, finished_at, coalesce(error, ''), coalesce(source_size, 0), stage, totals,
+	source, source_version`
 
 // CreateJob records a queued job and its payload. With an idempotency key
 // already used by the same caller it returns the existing job and created
@@ -109,12 +120,12 @@ func (s *Store) CreateJob(ctx context.Context, nj NewJob) (job Job, created bool
 		}
 		row := tx.QueryRow(ctx, `
 			INSERT INTO jobs (id, kind, instance_id, caller, source_field, on_conflict, dry_run, timeout_ms,
-				request_sealed, idempotency_key, request_hash)
-			VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				request_sealed, idempotency_key, request_hash, source)
+			VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT DO NOTHING
 			RETURNING `+jobColumns,
 			nj.Kind, instance, nj.Caller, nj.SourceField, nj.OnConflict, nj.DryRun, nj.Timeout.Milliseconds(),
-			nj.RequestSealed, key, nj.RequestHash)
+			nj.RequestSealed, key, nj.RequestHash, nj.Source)
 		job, err = scanJob(row)
 		if errors.Is(err, ErrNotFound) && nj.IdempotencyKey != "" {
 			var hash []byte
@@ -134,6 +145,11 @@ func (s *Store) CreateJob(ctx context.Context, nj NewJob) (job Job, created bool
 			return fmt.Errorf("insert job: %w", err)
 		}
 		created = true
+		if nj.SourceSealed != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO job_source_secrets (job_id, sealed) VALUES ($1, $2)`, job.ID, nj.SourceSealed); err != nil {
+				return fmt.Errorf("insert source credentials: %w", err)
+			}
+		}
 		if nj.Payload != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO job_payloads (job_id, data) VALUES ($1, $2)`, job.ID, nj.Payload); err != nil {
 				return fmt.Errorf("insert payload: %w", err)
@@ -153,7 +169,8 @@ func scanJob(row pgx.Row, extra ...any) (Job, error) {
 	var j Job
 	var timeoutMS int64
 	dest := []any{&j.ID, &j.Kind, &j.InstanceID, &j.Caller, &j.Status, &j.SourceField, &j.OnConflict, &j.DryRun,
-		&timeoutMS, &j.Deadline, &j.CreatedAt, &j.StartedAt, &j.FinishedAt, &j.Error, &j.SourceSize, &j.Stage, &j.Totals}
+		&timeoutMS, &j.Deadline, &j.CreatedAt, &j.StartedAt, &j.FinishedAt, &j.Error, &j.SourceSize, &j.Stage, &j.Totals,
+		&j.Source, &j.SourceVersion}
 	err := row.Scan(append(dest, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return j, ErrNotFound
@@ -238,8 +255,23 @@ func (s *Store) ListJobs(ctx context.Context, sc Scope, cursor string, limit int
 // (The scratch instance of a dry run is left to PurgeDryRuns: deleting it
 // here could deadlock with a unit that holds its rows and waits for the job.)
 func endJob(update string) string {
-	return `WITH ended AS (` + update + ` RETURNING id)
-		DELETE FROM job_payloads WHERE job_id IN (SELECT id FROM ended)`
+	return `WITH ended AS (` + update + ` RETURNING id),
+		payloads AS (DELETE FROM job_payloads WHERE job_id IN (SELECT id FROM ended))
+		DELETE FROM job_source_secrets WHERE job_id IN (SELECT id FROM ended)`
+}
+
+// SourceSecrets returns the sealed credentials of a job's import file, nil
+// when it has none; they are gone once the job has ended.
+func (s *Store) SourceSecrets(ctx context.Context, jobID string) ([]byte, error) {
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `SELECT sealed FROM job_source_secrets WHERE job_id = $1`, jobID).Scan(&sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read source credentials of job %s: %w", jobID, err)
+	}
+	return sealed, nil
 }
 
 // CancelJob cancels a queued or running job and deletes its payload. It

@@ -109,7 +109,7 @@ func startKindsJobOf(t testing.TB, s *Store, sourceField, onConflict string, org
 	for i := range units {
 		units[i].JobID = job.ID
 	}
-	if err := s.SaveSplit(ctx, job.ID, orgs, units, map[string]int{}); err != nil {
+	if err := s.SaveSplit(ctx, job.ID, orgs, units, map[string]int{}, nil); err != nil {
 		t.Fatalf("save split: %v", err)
 	}
 	return &kindsRun{job: job, units: units, data: data}

@@ -146,7 +146,7 @@ func TestApplyUnit_DryRunCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	units := []Unit{{JobID: job.ID, Stage: StagePass1, Steps: []string{"org", "human_users", "machine_users"}}}
-	if err := s.SaveSplit(ctx, job.ID, split, units, map[string]int{}); err != nil {
+	if err := s.SaveSplit(ctx, job.ID, split, units, map[string]int{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A parallel writer holds machine user m1 of the scratch instance, so

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/zimport/zimport/source"
 )
 
 // Unit is a piece of a job's work: a run of steps of one org in one stage, or
@@ -75,7 +77,8 @@ type SplitOrg struct {
 // SaveSplit records the orgs and units of a job and opens its first stage. A
 // job that was split before is left as it is, so a retried split is harmless.
 // Data the database refuses (an org id holding NUL) is ErrRejected.
-func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, units []Unit, totals map[string]int) error {
+// The version of an import file, pin, is recorded too (nil for inline data).
+func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, units []Unit, totals map[string]int, pin *source.Version) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var stage int
 		if err := tx.QueryRow(ctx, `SELECT stage FROM jobs WHERE id = $1 FOR NO KEY UPDATE`, jobID).Scan(&stage); err != nil {
@@ -100,7 +103,8 @@ func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, un
 		if err != nil {
 			return fmt.Errorf("save units: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE jobs SET totals = $2 WHERE id = $1`, jobID, totals); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE jobs SET totals = $2, source_version = coalesce($3, source_version),
+			source_size = coalesce($4, source_size) WHERE id = $1`, jobID, totals, pin, pinSize(pin)); err != nil {
 			return fmt.Errorf("save totals: %w", err)
 		}
 		return openNextStage(ctx, tx, jobID, 0)
@@ -112,6 +116,14 @@ func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, un
 		return fmt.Errorf("save split of job %s: %w", jobID, err)
 	}
 	return nil
+}
+
+// pinSize is the size of a pinned file, nil for inline data.
+func pinSize(pin *source.Version) any {
+	if pin == nil {
+		return nil
+	}
+	return pin.Size
 }
 
 // openNextStage moves the job to the first stage after `after` that has

@@ -4,18 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
 	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/source"
 	"github.com/zimport/zimport/store"
 	"github.com/zimport/zimport/tasks"
 )
 
-// split starts a job: it streams the payload once, records its orgs and
-// units, and enqueues the first units. A retried split finds the units saved
-// and only enqueues.
+// split starts a job: it streams the payload or the import file once,
+// records its orgs and units, and enqueues the first units. A retried split
+// finds the units saved and only enqueues. Nothing is enqueued before the
+// whole data is known to be well formed.
 func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 	var p tasks.JobPayload
 	if err := tasks.Decode(t, &p); err != nil {
@@ -50,13 +53,22 @@ func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 		switch {
 		case errors.As(err, &shape):
 			w.log.Info("import payload rejected", zap.String("job_id", job.ID), zap.String("reason", shape.Msg))
-			return w.st.FailJob(ctx, job.ID, "the import data is not usable: "+shape.Msg)
+			what := "data"
+			if job.Source != nil {
+				what = "file"
+			}
+			return w.st.FailJob(ctx, job.ID, "the import "+what+" is not usable: "+shape.Msg)
+		case fileFailure(err) != "":
+			w.log.Info("import file unreadable", zap.String("job_id", job.ID), zap.Error(err))
+			return w.st.FailJob(ctx, job.ID, fileFailure(err))
 		case errors.Is(err, store.ErrRejected):
 			return w.fail(ctx, job.ID, err)
 		case errors.Is(err, store.ErrNotFound):
 			return w.payloadGone(ctx, job.ID, err)
+		case errors.Is(err, errNoCredentials):
+			return nil // the job has ended
 		case err != nil:
-			return err
+			return w.retryOrFail(ctx, job.ID, err)
 		}
 	}
 	return w.enqueueUnits(ctx, job.ID, store.UnitKey{})
@@ -68,23 +80,58 @@ func (w *Worker) ended(ctx context.Context, id string) bool {
 	return err == nil && store.Terminal(job.Status)
 }
 
+// saveSplit scans the job's data, its stored payload or its file (pinning
+// the file's version), and records its orgs and units.
 func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
+	var src io.Reader
+	var pin *source.Version
+	opts := importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: importdata.IsV1(job.SourceField)}
+	if job.Source == nil {
+		src = w.st.PayloadReader(ctx, job.ID, job.SourceSize, 0)
+	} else {
+		obj, release, err := w.files.get(ctx, job)
+		if err != nil {
+			return err
+		}
+		defer release()
+		v, err := source.Pin(ctx, obj)
+		if err != nil {
+			return err
+		}
+		r := source.NewReader(ctx, obj, v)
+		defer r.Close()
+		src, pin = r, &v
+		opts.Defines = true // inline data was checked at the API
+	}
 	steps := store.Steps()
 	var orgs []store.SplitOrg
 	var units []store.Unit
 	totals := map[string]int{}
-	src := w.st.PayloadReader(ctx, job.ID, job.SourceSize, 0)
-	v1 := job.SourceField == importdata.FieldDataOrgsV1
-	err := importdata.ScanOrgs(src, importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: v1}, func(org importdata.OrgLayout) error {
+	err := importdata.ScanOrgs(src, opts, func(org importdata.OrgLayout) error {
 		orgs = append(orgs, store.SplitOrg{Index: org.Index, OrgID: org.OrgID})
-		units = append(units, planUnits(job.ID, org, steps, totals, v1)...)
+		units = append(units, planUnits(job.ID, org, steps, totals, opts.V1)...)
 		return ctx.Err()
 	})
 	if err != nil {
 		return fmt.Errorf("split job %s: %w", job.ID, err)
 	}
 	w.log.Info("import split", zap.String("job_id", job.ID), zap.Int("orgs", len(orgs)), zap.Int("units", len(units)))
-	return w.st.SaveSplit(ctx, job.ID, orgs, units, totals)
+	return w.st.SaveSplit(ctx, job.ID, orgs, units, totals, pin)
+}
+
+// fileRetries is how often a task whose file read failed with an error of
+// no known kind (after the reads' own retries) is retried before its job
+// fails.
+const fileRetries = 3
+
+// retryOrFail returns err for asynq to retry the task, or, once the task
+// was retried fileRetries times, fails the job with err: a file that cannot
+// be read is never retried in a loop.
+func (w *Worker) retryOrFail(ctx context.Context, jobID string, err error) error {
+	if n, _ := asynq.GetRetryCount(ctx); n < fileRetries || ctx.Err() != nil {
+		return err
+	}
+	return w.fail(ctx, jobID, fmt.Errorf("the import file cannot be read: %w", err))
 }
 
 // deadline ends a job still running when its deadline comes.

@@ -39,11 +39,17 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 	}
 	if !u.Done {
 		start := time.Now()
-		raw, err := w.st.UnitBytes(ctx, u)
-		if errors.Is(err, store.ErrNotFound) {
+		raw, err := w.unitBytes(ctx, job, u)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return w.payloadGone(ctx, job.ID, err)
-		}
-		if err != nil {
+		case fileFailure(err) != "":
+			return w.fail(ctx, job.ID, errors.New(fileFailure(err)))
+		case errors.Is(err, errNoCredentials):
+			return nil // the job has ended
+		case err != nil && job.Source != nil:
+			return w.retryOrFail(ctx, job.ID, err)
+		case err != nil:
 			return err
 		}
 		res, err := w.st.ApplyUnit(ctx, job, u, raw, store.ApplyOptions{BcryptCost: w.cfg.BcryptCost, Seal: w.cfg.Seal})
@@ -65,4 +71,13 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 		w.log.Debug("unit applied", fields...)
 	}
 	return w.enqueueUnits(ctx, job.ID, key)
+}
+
+// unitBytes reads the bytes unit u decodes, from the stored payload or
+// from the job's file.
+func (w *Worker) unitBytes(ctx context.Context, job store.Job, u store.Unit) ([]byte, error) {
+	if job.Source != nil {
+		return w.fileUnitBytes(ctx, job, u)
+	}
+	return w.st.UnitBytes(ctx, u)
 }

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/zimport/zimport/seal"
+	"github.com/zimport/zimport/source"
 	"github.com/zimport/zimport/store"
 	"github.com/zimport/zimport/tasks"
 )
@@ -33,6 +34,8 @@ type Config struct {
 	Seal *seal.Box
 	// Retention is how long finished jobs are kept; 0 keeps them for ever.
 	Retention time.Duration
+	// Sources are the rules for import files.
+	Sources source.Config
 }
 
 // Worker runs the import tasks.
@@ -41,6 +44,8 @@ type Worker struct {
 	st  *store.Store
 	q   Enqueuer
 	cfg Config
+	// files are the import files of the jobs the worker works on.
+	files *files
 }
 
 // New returns a Worker.
@@ -48,7 +53,7 @@ func New(log *zap.Logger, st *store.Store, q Enqueuer, cfg Config) *Worker {
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 1000
 	}
-	return &Worker{log: log.Named("worker"), st: st, q: q, cfg: cfg}
+	return &Worker{log: log.Named("worker"), st: st, q: q, cfg: cfg, files: &files{cfg: cfg.Sources, box: cfg.Seal, st: st}}
 }
 
 // Register adds the import handlers to mux.

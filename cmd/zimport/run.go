@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			ChunkSize:      cfg.ChunkSize,
 			RedisConnOpt:   redisOpt,
 			Redis:          redisPinger{rdb},
+			Sources:        cfg.Sources,
 		})
 		if err != nil {
 			return err
@@ -159,7 +160,7 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 		ShutdownTimeout:   30 * time.Second,
 	})
 	mux := asynq.NewServeMux()
-	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost, Seal: box, Retention: cfg.ResultRetention})
+	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost, Seal: box, Retention: cfg.ResultRetention, Sources: cfg.Sources})
 	w.Register(mux)
 	mux.HandleFunc(tasks.TypeInstanceCreate, worker.CreateInstanceHandler(st, box,
 		instance.BuildConfig{ExternalDomain: cfg.ExternalDomain, BcryptCost: cfg.BcryptCost}, log))
