@@ -198,7 +198,9 @@ func guardedClient(allowInternal bool) *http.Client {
 	d := guardedDialer(allowInternal)
 	return &http.Client{
 		Transport: &http.Transport{
-			DialContext:           func(ctx context.Context, network, addr string) (net.Conn, error) { return d.DialContext(ctx, network, addr) },
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return d.DialContext(ctx, network, addr)
+			},
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          32,
 			MaxIdleConnsPerHost:   16,
