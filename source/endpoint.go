@@ -115,10 +115,13 @@ func (a AllowList) CheckEndpoint(endpoint string) (listed bool, err error) {
 }
 
 // splitHostPort splits host[:port], lower-casing host and dropping IPv6
-// brackets and a trailing dot.
+// brackets and a trailing dot. An IPv6 address may be bracketed without a
+// port ("[::1]"), as String writes it.
 func splitHostPort(s string) (host, port string, err error) {
 	host = s
-	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
+	if inner, ok := strings.CutPrefix(s, "["); ok && strings.HasSuffix(inner, "]") {
+		host = strings.TrimSuffix(inner, "]")
+	} else if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
 		if host, port, err = net.SplitHostPort(s); err != nil {
 			return "", "", err
 		}

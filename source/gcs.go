@@ -63,7 +63,8 @@ func openGCS(ctx context.Context, _ Config, loc Location, creds Credentials) (Ob
 			opts = append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, creds.ServiceAccountJSON))
 		}
 	}
-	client, err := storage.NewClient(ctx, opts...)
+	// JSON API reads: they take the generation in every emulator too.
+	client, err := storage.NewClient(ctx, append(opts, storage.WithJSONReads())...)
 	if err != nil {
 		return nil, &Error{Loc: loc, Msg: "no GCS client: " + err.Error()}
 	}

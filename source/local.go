@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // LocalPathError is a local path a request may not name.
@@ -136,7 +137,9 @@ func (o *localObject) classify(err error) error {
 }
 
 func (o *localObject) open(_ context.Context, v Version, start, end int64) (io.ReadCloser, error) {
-	f, err := o.root.Open(o.loc.Path)
+	// O_NONBLOCK: opening a FIFO put in the file's place must not wait for
+	// a writer; the Stat below then refuses it. Regular files ignore it.
+	f, err := o.root.OpenFile(o.loc.Path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, o.classify(err)
 	}

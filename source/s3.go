@@ -91,7 +91,18 @@ func (o *s3Object) Close() error {
 func (o *s3Object) Stat(ctx context.Context) (Version, error) {
 	out, err := o.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &o.loc.Bucket, Key: &o.loc.Path})
 	if err != nil {
-		return Version{}, o.classify(err)
+		err = o.classify(err)
+		var se *Error
+		if errors.As(err, &se) && se.Msg == msgNoObject {
+			// A HEAD answer has no body: ask whether the bucket is there.
+			if _, berr := o.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &o.loc.Bucket}); berr != nil {
+				var re *awshttp.ResponseError
+				if errors.As(berr, &re) && re.HTTPStatusCode() == 404 {
+					return Version{}, &Error{Loc: o.loc, Msg: "the bucket does not exist"}
+				}
+			}
+		}
+		return Version{}, err
 	}
 	return Version{Tag: aws.ToString(out.ETag), Size: aws.ToInt64(out.ContentLength)}, nil
 }
@@ -111,6 +122,9 @@ func (o *s3Object) open(ctx context.Context, v Version, start, end int64) (io.Re
 	}
 	return out.Body, nil
 }
+
+// msgNoObject is the message of a missing object.
+const msgNoObject = "the object does not exist"
 
 // classify turns an S3 error into ErrChanged, an *Error naming what is
 // wrong, a transient error, or leaves it (network errors; see transient).
@@ -145,13 +159,13 @@ func (o *s3Object) classify(err error) error {
 	case code == "NoSuchBucket":
 		return &Error{Loc: o.loc, Msg: "the bucket does not exist"}
 	case status == 404:
-		return &Error{Loc: o.loc, Msg: "the object does not exist"}
+		return &Error{Loc: o.loc, Msg: msgNoObject}
 	case code == "InvalidAccessKeyId":
 		return &Error{Loc: o.loc, Msg: "the access key is not known: check accessKeyId"}
 	case code == "SignatureDoesNotMatch":
 		return &Error{Loc: o.loc, Msg: "the signature does not match: check secretAccessKey"}
 	case status == 401 || status == 403:
-		return &Error{Loc: o.loc, Msg: "access denied: check the keys and the bucket's permissions"}
+		return &Error{Loc: o.loc, Msg: "access denied: check accessKeyId, secretAccessKey and the bucket's permissions"}
 	case status == 429 || status >= 500 || code == "SlowDown" || code == "RequestTimeout":
 		return &transientError{err}
 	}

@@ -1,0 +1,390 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"github.com/google/go-cmp/cmp"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/zimport/zimport/gen"
+)
+
+// Keys of the e2e S3 server; another access key id is refused.
+const (
+	s3AccessKey = "e2e-access-key"
+	s3SecretKey = "e2e-SECRET-do-not-leak-7f3a91"
+	fileBucket  = "imports"
+)
+
+// fileServers are the storage of the file-source tests, real servers that
+// the worker processes reach over HTTP: an S3 server (gofakes3) that checks
+// the access key id, a GCS emulator (fake-gcs-server) and a local import
+// directory.
+type fileServers struct {
+	t          testing.TB
+	s3         *s3.Client
+	s3Endpoint string // host:port
+	s3Requests atomic.Int64
+	gcs        *fakestorage.Server
+	dir        string
+}
+
+// accessKeyOf matches the access key id of a SigV4 Authorization header.
+var accessKeyOf = regexp.MustCompile(`Credential=([^/]+)/`)
+
+func newFileServers(t testing.TB) *fileServers {
+	t.Helper()
+	f := &fileServers{t: t, dir: t.TempDir()}
+	fake := gofakes3.New(s3mem.New()).Server()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.s3Requests.Add(1)
+		if m := accessKeyOf.FindStringSubmatch(r.Header.Get("Authorization")); m == nil || m[1] != s3AccessKey {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>`)
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	f.s3Endpoint = strings.TrimPrefix(srv.URL, "http://")
+	f.s3 = s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(s3AccessKey, s3SecretKey, ""),
+	})
+	if _, err := f.s3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(fileBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	gcs, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Writer: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gcs.Stop)
+	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: fileBucket})
+	f.gcs = gcs
+	return f
+}
+
+// env is the configuration that lets zimport read the servers' files.
+func (f *fileServers) env() []string {
+	return []string{
+		"ZIMPORT_LOCAL_IMPORT_DIR=" + f.dir,
+		"ZIMPORT_S3_ALLOWED_ENDPOINTS=" + f.s3Endpoint,
+		"STORAGE_EMULATOR_HOST=" + f.gcs.URL(),
+	}
+}
+
+// put stores data as name in the local directory and in both buckets.
+func (f *fileServers) put(name string, data []byte) {
+	f.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(f.dir, name)), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, name), data, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	f.putS3(name, data)
+	f.gcs.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: fileBucket, Name: name}, Content: data})
+}
+
+func (f *fileServers) putS3(name string, data []byte) {
+	f.t.Helper()
+	_, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(fileBucket), Key: aws.String(name), Body: bytes.NewReader(data)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// request returns an ImportDataRequest body for file name from src
+// ("local", "s3" or "gcs"), v1 or v2, with extra members.
+func (f *fileServers) request(src, name string, v1 bool, extra obj) []byte {
+	f.t.Helper()
+	field := map[string]string{"local": "dataOrgsLocal", "s3": "dataOrgsS3", "gcs": "dataOrgsGcs"}[src]
+	if v1 {
+		field = strings.Replace(field, "dataOrgs", "dataOrgsv1", 1)
+	}
+	var input obj
+	switch src {
+	case "local":
+		input = obj{"path": name}
+	case "s3":
+		input = obj{"endpoint": f.s3Endpoint, "ssl": false, "bucket": fileBucket, "path": name,
+			"accessKeyId": s3AccessKey, "secretAccessKey": s3SecretKey}
+	case "gcs":
+		input = obj{"bucket": fileBucket, "path": name, "serviceaccountJson": base64.StdEncoding.EncodeToString(testServiceAccount(f.t))}
+	}
+	body := obj{field: input, "timeout": "10m"}
+	for k, v := range extra {
+		body[k] = v
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return b
+}
+
+// inline wraps file data as an inline ImportDataRequest body.
+func inline(data []byte, v1 bool) []byte {
+	field := "dataOrgs"
+	if v1 {
+		field = "dataOrgsv1"
+	}
+	return []byte(`{"timeout":"10m","` + field + `":` + string(data) + `}`)
+}
+
+// memberOf returns the raw JSON of member name of a JSON object.
+func memberOf(t testing.TB, body []byte, name string) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m[name] == nil {
+		t.Fatalf("no member %s", name)
+	}
+	return m[name]
+}
+
+// importedRows returns the directory rows of an instance that mention
+// marker (the ids of the imported data), without the values zimport
+// generates anew in each run, sorted.
+func importedRows(s *stack, instanceID, marker string) map[string][]string {
+	out := map[string][]string{}
+	for _, table := range directoryTables {
+		drop := append([]string{}, generatedColumns[table]...) // never NULL: jsonb - NULL is NULL
+		var rows []string
+		for _, r := range s.query(`SELECT (to_jsonb(t) - 'instance_id' - 'created_at' - $2::text[])::text FROM `+table+` t WHERE instance_id = $1`, instanceID, drop) {
+			if strings.Contains(r[0], marker) {
+				rows = append(rows, r[0])
+			}
+		}
+		sort.Strings(rows)
+		out[table] = rows
+	}
+	return out
+}
+
+// generatedColumns are the directory columns whose values zimport makes
+// anew in each run.
+var generatedColumns = map[string][]string{
+	"user_grants":        {"id"},
+	"apps":               {"client_id", "client_secret_hash"},
+	"app_keys":           {"client_id"},
+	"idps":               {"client_secret_sealed"},
+	"user_otp":           {"secret_sealed"},
+	"passwordless_codes": {"code_hash", "expires_at"},
+}
+
+// testServiceAccount returns a service-account JSON key (of a key made for
+// the test); the GCS emulator takes any.
+func testServiceAccount(t testing.TB) []byte {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(obj{
+		"type": "service_account", "project_id": "e2e", "private_key_id": "k1",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "importer@e2e.iam.gserviceaccount.com", "client_id": "1",
+		"token_uri": "https://oauth2.googleapis.com/token",
+	})
+	return b
+}
+
+// generated returns a generated import file.
+func generated(t testing.TB, o gen.Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := gen.Write(&buf, o); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// outcome is what an import did: its normalized result, its progress and
+// the rows it wrote.
+type outcome struct {
+	Result   string
+	Progress any
+	Rows     map[string][]string
+}
+
+// importOutcome submits body into a new instance and returns its outcome.
+func importOutcome(t testing.TB, s *stack, name string, body []byte, marker, wantStatus string) outcome {
+	t.Helper()
+	instanceID, pat := s.createInstance(name)
+	id := s.submit(pat, body)
+	job := s.waitJob(id, pat, 5*time.Minute)
+	if job["status"] != wantStatus {
+		t.Fatalf("%s: status = %v, want %s: %v", name, job["status"], wantStatus, job)
+	}
+	res := runValues.ReplaceAll(normalizeResult(t, s.result(id, pat)), []byte("${1}${3}${4}…${2}"))
+	return outcome{Result: string(res), Progress: job["progress"], Rows: importedRows(s, instanceID, marker)}
+}
+
+// TestFiles_SameResultFromEverySource imports the same data inline, from a
+// local file, from S3 and from GCS, in v2 and in v1, and requires
+// byte-identical results, progress and rows; the files of the golden tests
+// give their goldens from a file too.
+func TestFiles_SameResultFromEverySource(t *testing.T) {
+	f := newFileServers(t)
+	s := newStack(t, append(f.env(), "ZIMPORT_CHUNK_SIZE=70")...)
+	s.startWorker("worker")
+
+	for _, v1 := range []bool{false, true} {
+		data := generated(t, gen.Options{Orgs: 3, Users: 160, Grants: true, Metadata: 0.5, Members: 0.3, Bad: 0.05, Seed: 11, V1: v1, OrgPrefix: "gf-"})
+		name := fmt.Sprintf("gen/v1-%v.json", v1)
+		f.put(name, data)
+		want := importOutcome(t, s, fmt.Sprintf("inline v1=%v", v1), inline(data, v1), "gf-", "completed_with_errors")
+		if len(want.Rows["users"]) == 0 || len(want.Rows["user_grants"]) == 0 || len(want.Rows["user_metadata"]) == 0 {
+			t.Fatalf("the inline import wrote too little: %d users, %d grants, %d metadata",
+				len(want.Rows["users"]), len(want.Rows["user_grants"]), len(want.Rows["user_metadata"]))
+		}
+		for _, src := range []string{"local", "s3", "gcs"} {
+			got := importOutcome(t, s, fmt.Sprintf("%s v1=%v", src, v1), f.request(src, name, v1, nil), "gf-", "completed_with_errors")
+			// The one difference: bytesTotal is the size of the file, with
+			// its final newline, or of the inline JSON value, without.
+			if p := got.Progress.(map[string]any); p["bytesTotal"] != fmt.Sprint(len(data)) {
+				t.Errorf("%s: bytesTotal = %v, want the file's size %d", src, p["bytesTotal"], len(data))
+			} else {
+				p["bytesTotal"] = want.Progress.(map[string]any)["bytesTotal"]
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s (v1=%v) differs from inline (-inline +%s):\n%s", src, v1, src, diff)
+			}
+		}
+	}
+
+	allkinds := memberOf(t, mustRead(t, "testdata/allkinds.json"), "dataOrgs")
+	f.put("allkinds.json", allkinds)
+	got := importOutcome(t, s, "allkinds from S3", f.request("s3", "allkinds.json", false, nil), "\"", "completed_with_errors")
+	compareGolden(t, "testdata/allkinds.golden.json", []byte(got.Result))
+
+	v1 := memberOf(t, mustRead(t, "testdata/v1.json"), "dataOrgsv1")
+	f.put("v1/file.json", v1)
+	got = importOutcome(t, s, "v1 from GCS", f.request("gcs", "v1/file.json", true, nil), "\"", "completed_with_errors")
+	compareGolden(t, "testdata/v1.golden.json", []byte(got.Result))
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestFiles_BadFiles checks the files that end their job failed before
+// anything is written, the files whose bad entities are entity errors, and
+// the requests refused at submission without contacting anything.
+func TestFiles_BadFiles(t *testing.T) {
+	f := newFileServers(t)
+	s := newStack(t, f.env()...)
+	s.startWorker("worker")
+	instanceID, pat := s.createInstance("Bad files")
+	orgsBefore := s.query(`SELECT count(*) FROM orgs WHERE instance_id = $1`, instanceID)[0][0]
+
+	good := `{"orgs":[{"orgId":"bf-a","org":{"name":"BF A"},"humanUsers":[{"userId":"bf-u1","user":{"userName":"bf-u1","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u1@example.com"}}}]},`
+	f.put("broken.json", []byte(good+`{"orgId":"bf-b","org":{"name":"BF B"}`))
+	f.put("twice.json", []byte(good+`{"orgId":"bf-a","org":{"name":"BF A again"}}]}`))
+	f.put("user-twice.json", []byte(good+`{"orgId":"bf-c","org":{"name":"BF C"},"humanUsers":[{"userId":"bf-u1","user":{"userName":"other"}}]}]}`))
+	for _, tc := range []struct{ src, name, want string }{
+		{"local", "broken.json", "the import file is not usable: not valid JSON at byte 225: unexpected EOF"},
+		{"s3", "broken.json", "the import file is not usable: not valid JSON at byte 225: unexpected EOF"},
+		{"gcs", "twice.json", `the import file is not usable: orgs[1].orgId: "bf-a" is the id of orgs[0] too; give each org once (in the org at byte 187)`},
+		{"s3", "user-twice.json", `the import file is not usable: orgs[1].humanUsers[0]: user id "bf-u1" is given in orgs[0] too; orgs are imported in parallel, so give each once (in the org at byte 187)`},
+		{"s3", "missing.json", "the import file cannot be read: s3://imports/missing.json@" + f.s3Endpoint + ": the object does not exist"},
+		{"gcs", "missing.json", "the import file cannot be read: gs://imports/missing.json: the object does not exist"},
+	} {
+		id := s.submit(pat, f.request(tc.src, tc.name, false, nil))
+		job := s.waitJob(id, pat, time.Minute)
+		if job["status"] != "failed" || job["error"] != tc.want {
+			t.Errorf("%s %s: status %v, error %q; want failed, %q", tc.src, tc.name, job["status"], job["error"], tc.want)
+		}
+	}
+	wrongKey := bytes.Replace(f.request("s3", "broken.json", false, nil), []byte(s3AccessKey), []byte("AKIA-WRONG"), 1)
+	id := s.submit(pat, wrongKey)
+	if job := s.waitJob(id, pat, time.Minute); job["status"] != "failed" ||
+		job["error"] != "the import file cannot be read: s3://imports/broken.json@"+f.s3Endpoint+": access denied: check accessKeyId, secretAccessKey and the bucket's permissions" {
+		t.Errorf("wrong key: %v", job)
+	}
+	noBucket := bytes.Replace(f.request("s3", "broken.json", false, nil), []byte(`"imports"`), []byte(`"nope"`), 1)
+	id = s.submit(pat, noBucket)
+	if job := s.waitJob(id, pat, time.Minute); job["status"] != "failed" || job["error"] != "the import file cannot be read: s3://nope/broken.json@"+f.s3Endpoint+": the bucket does not exist" {
+		t.Errorf("missing bucket: %v", job)
+	}
+	if got := s.query(`SELECT count(*) FROM orgs WHERE instance_id = $1`, instanceID)[0][0]; got != orgsBefore {
+		t.Errorf("failed file imports wrote orgs: %s, before %s", got, orgsBefore)
+	}
+
+	// A value of the wrong type inside an entity is that entity's error.
+	f.put("types.json", []byte(`{"orgs":[{"orgId":"bt-a","org":{"name":"BT A"},"humanUsers":[`+
+		`{"userId":"bt-u1","user":{"userName":"bt-u1","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u1@example.com","isEmailVerified":"yes"}}},`+
+		`{"userId":"bt-u2","user":{"userName":"bt-u2","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u2@example.com"},"gender":"GENDER_NONE"}}]}]}`))
+	id = s.submit(pat, f.request("local", "types.json", false, nil))
+	if job := s.waitJob(id, pat, time.Minute); job["status"] != "completed_with_errors" {
+		t.Fatalf("a file with a bad value: %v", job)
+	}
+	res := string(s.result(id, pat))
+	for _, want := range []string{`humanUsers[0].user.email.isEmailVerified: expected a boolean`, `"humanUserIds":["bt-u2"]`} {
+		if !strings.Contains(res, want) {
+			t.Errorf("result lacks %s:\n%s", want, res)
+		}
+	}
+
+	// Refused at submission, and never read or contacted.
+	outside := t.TempDir()
+	secret := "TOP-SECRET-FILE-CONTENT"
+	os.WriteFile(filepath.Join(outside, "secret.json"), []byte(secret), 0o644)
+	os.Symlink(filepath.Join(outside, "secret.json"), filepath.Join(f.dir, "link.json"))
+	os.Symlink(outside, filepath.Join(f.dir, "linkdir"))
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Errorf("unlisted endpoint contacted: %s", r.URL) }))
+	defer other.Close()
+	for _, tc := range []struct{ body, want string }{
+		{`{"dataOrgsLocal":{"path":"../secret.json"}}`, `dataOrgsLocal.path: path \"../secret.json\" is outside the import directory`},
+		{`{"dataOrgsLocal":{"path":"a/../../secret.json"}}`, `is outside the import directory`},
+		{`{"dataOrgsLocal":{"path":"` + filepath.Join(outside, "secret.json") + `"}}`, `is outside the import directory`},
+		{`{"dataOrgsv1Local":{"path":"link.json"}}`, `dataOrgsv1Local.path: the path leads out of the import directory`},
+		{`{"dataOrgsLocal":{"path":"linkdir/secret.json"}}`, `dataOrgsLocal.path: the path leads out of the import directory`},
+		{`{"dataOrgsLocal":{"path":"nothing.json"}}`, `dataOrgsLocal.path: no such file in the import directory`},
+		{`{"dataOrgsS3":{"endpoint":"` + strings.TrimPrefix(other.URL, "http://") + `","bucket":"b","path":"p"}}`, `is not allowed; the operator lists the S3 endpoints`},
+		{`{"dataOrgsS3":{"endpoint":"metadata.google.internal","bucket":"b","path":"p"}}`, `is a cloud metadata address and is never contacted`},
+		{`{"dataOrgsS3":{"endpoint":"[fd00:ec2::254]","bucket":"b","path":"p"}}`, `is a link-local or metadata address`},
+	} {
+		code, body := s.do("POST", "/import", pat, []byte(tc.body))
+		if code != 400 || !strings.Contains(string(body), tc.want) || strings.Contains(string(body), secret) {
+			t.Errorf("%s: %d %s; want 400 with %q", tc.body, code, body, tc.want)
+		}
+	}
+}
