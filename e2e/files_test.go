@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zimport/zimport/gen"
 )
@@ -386,5 +387,191 @@ func TestFiles_BadFiles(t *testing.T) {
 		if code != 400 || !strings.Contains(string(body), tc.want) || strings.Contains(string(body), secret) {
 			t.Errorf("%s: %d %s; want 400 with %q", tc.body, code, body, tc.want)
 		}
+	}
+}
+
+// TestFiles_ChangedMidJob replaces the file of a running job, locally and
+// on S3: the job ends failed, never importing a mix of two versions.
+func TestFiles_ChangedMidJob(t *testing.T) {
+	f := newFileServers(t)
+	s := newStack(t, append(f.env(), "ZIMPORT_CHUNK_SIZE=100", "ZIMPORT_WORKER_CONCURRENCY=2")...)
+	s.startWorker("worker")
+	data := generated(t, gen.Options{Orgs: 12, Users: 1500, Grants: true, Seed: 3, OrgPrefix: "ch-"})
+	for _, src := range []string{"local", "s3"} {
+		t.Run(src, func(t *testing.T) {
+			name := "changing-" + src + ".json"
+			f.put(name, data)
+			_, pat := s.createInstance("Changed " + src)
+			id := s.submit(pat, f.request(src, name, false, nil))
+			// Once the split has recorded the units, the file changes.
+			for deadline := time.Now().Add(time.Minute); s.query(`SELECT count(*) FROM job_units WHERE job_id = $1`, id)[0][0] == "0"; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the job was not split within a minute")
+				}
+			}
+			changed := bytes.Replace(data, []byte(`"gf-`), []byte(`"gX-`), 1)
+			changed = append(changed, ' ')
+			if src == "local" {
+				os.WriteFile(filepath.Join(f.dir, name), changed, 0o644)
+			} else {
+				f.putS3(name, changed)
+			}
+			job := s.waitJob(id, pat, 3*time.Minute)
+			if job["status"] != "failed" || job["error"] != "the file changed while it was imported" {
+				t.Fatalf("status %v, error %q; want failed, the file changed while it was imported", job["status"], job["error"])
+			}
+		})
+	}
+}
+
+// TestFiles_NoCredentialLeaks imports from S3 and GCS with credentials and
+// looks for them in the queue, the logs, every answer and the database.
+func TestFiles_NoCredentialLeaks(t *testing.T) {
+	f := newFileServers(t)
+	s := newStack(t, f.env()...)
+	_, pat := s.createInstanceWith("Leaks", "first")
+	s.stopWorker("first") // the tasks wait in Redis while it is looked at
+	data := generated(t, gen.Options{Orgs: 2, Users: 20, Seed: 5, OrgPrefix: "lk-"})
+	f.put("leak.json", data)
+	s3Body := f.request("s3", "leak.json", false, nil)
+	gcsBody := f.request("gcs", "leak.json", false, nil)
+	var sa struct {
+		PrivateKey string `json:"private_key"`
+	}
+	json.Unmarshal(testServiceAccount(t), &sa)
+	gcsKey := string(memberOf(t, memberOf(t, gcsBody, "dataOrgsGcs"), "serviceaccountJson"))
+	secrets := []string{s3AccessKey, s3SecretKey, strings.Trim(gcsKey, `"`), "BEGIN PRIVATE KEY"}
+
+	var answers bytes.Buffer
+	ids := []string{}
+	for _, body := range [][]byte{s3Body, gcsBody} {
+		code, b := s.do("POST", "/import", pat, body)
+		if code != 202 {
+			t.Fatalf("submit: %d %s", code, b)
+		}
+		answers.Write(b)
+		ids = append(ids, jobID(t, b))
+	}
+	queued := redisContent(t, s)
+	if !strings.Contains(queued, ids[0]) {
+		t.Fatal("the queue does not hold the jobs' tasks: the check would see nothing")
+	}
+	running := s.query(`SELECT count(*) FROM job_source_secrets`)[0][0]
+	s.startWorker("worker")
+	for _, id := range ids {
+		// The second job finds the first one's entities: its errors say so.
+		if job := s.waitJob(id, pat, time.Minute); job["status"] != "succeeded" && job["status"] != "completed_with_errors" {
+			t.Fatalf("job %s: %v", id, job)
+		}
+		for _, path := range []string{"/jobs/" + id, "/jobs/" + id + "/result", "/jobs/" + id + "/result?format=ndjson", "/jobs/" + id + "/errors"} {
+			_, b := s.do("GET", path, pat, nil)
+			answers.Write(b)
+		}
+	}
+	_, b := s.do("GET", "/jobs", pat, nil)
+	answers.Write(b)
+	if !strings.Contains(answers.String(), `"source":"s3://imports/leak.json@`+f.s3Endpoint+`"`) {
+		t.Errorf("the job view does not name the source: %s", answers.String())
+	}
+	if left := s.query(`SELECT count(*) FROM job_source_secrets`)[0][0]; running != "2" || left != "0" {
+		t.Errorf("sealed credentials: %s rows while the jobs were queued, %s after they ended; want 2 and 0", running, left)
+	}
+	var logs strings.Builder
+	for _, path := range s.logs {
+		b, _ := os.ReadFile(path)
+		logs.Write(b)
+	}
+	places := map[string]string{"redis while queued": queued, "redis after": redisContent(t, s), "answers": answers.String(),
+		"logs": logs.String(), "database": databaseText(t, s)}
+	for where, text := range places {
+		for _, secret := range secrets {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s holds the credential %.12s…", where, secret)
+			}
+		}
+	}
+}
+
+// redisContent returns every key and value of the stack's Redis database.
+func redisContent(t testing.TB, s *stack) string {
+	t.Helper()
+	ctx := context.Background()
+	rdb := redis.NewClient(s.redis)
+	defer rdb.Close()
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, k := range keys {
+		out.WriteString(k + "\n")
+		switch rdb.Type(ctx, k).Val() {
+		case "string":
+			out.WriteString(rdb.Get(ctx, k).Val())
+		case "hash":
+			fmt.Fprint(&out, rdb.HGetAll(ctx, k).Val())
+		case "list":
+			fmt.Fprint(&out, rdb.LRange(ctx, k, 0, -1).Val())
+		case "set":
+			fmt.Fprint(&out, rdb.SMembers(ctx, k).Val())
+		case "zset":
+			fmt.Fprint(&out, rdb.ZRange(ctx, k, 0, -1).Val())
+		}
+	}
+	return out.String()
+}
+
+// databaseText returns the text of every row of the tables of the stack's
+// database that are not the directory (jobs, payloads, units, results…).
+func databaseText(t testing.TB, s *stack) string {
+	t.Helper()
+	var out strings.Builder
+	for _, r := range s.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`) {
+		for _, row := range s.query(`SELECT t::text FROM ` + r[0] + ` t`) {
+			out.WriteString(row[0] + "\n")
+		}
+	}
+	return out.String()
+}
+
+// TestFiles_SurvivesWorkerKills kills the worker several times during an
+// import from S3; the result and the rows equal those of an undisturbed
+// inline import of the same data.
+func TestFiles_SurvivesWorkerKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and recovers workers")
+	}
+	f := newFileServers(t)
+	env := append(f.env(), "ZIMPORT_CHUNK_SIZE=100", "ZIMPORT_WORKER_CONCURRENCY=2")
+	s := newStack(t, env...)
+	data := generated(t, gen.Options{Orgs: 8, Users: 500, Grants: true, Metadata: 0.3, Members: 0.1, Bad: 0.02, Seed: 9, OrgPrefix: "k-"})
+	f.put("kills.json", data)
+
+	baseInstance, basePAT := s.createInstanceWith("Baseline", "calm")
+	baseID := s.submit(basePAT, inline(data, false))
+	if job := s.waitJob(baseID, basePAT, 5*time.Minute); job["status"] != "completed_with_errors" {
+		t.Fatalf("undisturbed run ended %v: %v", job["status"], job)
+	}
+	s.stopWorker("calm")
+
+	crashInstance, crashPAT := s.createInstanceWith("Crashy", "crashy-0")
+	crashID := s.submit(crashPAT, f.request("s3", "kills.json", false, nil))
+	for i, at := range []float64{0.2, 0.45, 0.7} {
+		s.waitProgress(crashID, crashPAT, at, 3*time.Minute)
+		s.kill(fmt.Sprintf("crashy-%d", i))
+		s.startWorker(fmt.Sprintf("crashy-%d", i+1))
+	}
+	if job := s.waitJob(crashID, crashPAT, 10*time.Minute); job["status"] != "completed_with_errors" {
+		t.Fatalf("crashed run ended %v: %v", job["status"], job)
+	}
+	if diff := cmp.Diff(normalizeResult(t, s.result(baseID, basePAT)), normalizeResult(t, s.result(crashID, crashPAT))); diff != "" {
+		t.Errorf("result after kills differs from the undisturbed inline one (-want +got):\n%s", diff)
+	}
+	want, got := importedRows(s, baseInstance, "k-"), importedRows(s, crashInstance, "k-")
+	if len(want["users"]) < 3000 {
+		t.Fatalf("baseline has %d users", len(want["users"]))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("directory after kills differs from the undisturbed one (-want +got):\n%s", diff)
 	}
 }

@@ -1,7 +1,7 @@
 // Command zimport runs zimport: the HTTP API, a worker, both at once, the
 // database migrations, or a demo import against a running API.
 //
-//	zimport api | worker | all | migrate | demo
+//	zimport api | worker | all | migrate | demo | gen [flags]
 package main
 
 import (

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -22,11 +23,14 @@ import (
 	"github.com/zimport/zimport/worker"
 )
 
-const usage = "usage: zimport api | worker | all | migrate | demo"
+const usage = "usage: zimport api | worker | all | migrate | demo | gen [flags]"
 
 // run is the whole program: it wires the parts a mode needs and runs them
 // until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string) error {
+	if len(args) > 0 && args[0] == "gen" {
+		return runGen(args[1:], os.Stdout)
+	}
 	if len(args) != 1 {
 		return errors.New(usage)
 	}
