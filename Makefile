@@ -44,7 +44,8 @@ down: ## stop the background server and the backing services
 	bash scripts/services.sh down
 
 demo: build ## run the demo against a running stack (API_URL=http://127.0.0.1:8080)
-	$(ENV) && export ZIMPORT_API_URL="$${ZIMPORT_API_URL:-$(API_URL)}" ZIMPORT_DEMO_PAT_FILE=.run/demo-pat && $(BIN) demo
+	$(ENV) && export ZIMPORT_API_URL="$${ZIMPORT_API_URL:-$(API_URL)}" ZIMPORT_DEMO_PAT_FILE=.run/demo-pat \
+		ZIMPORT_LOCAL_IMPORT_DIR="$${ZIMPORT_LOCAL_IMPORT_DIR:-$$PWD/.run/imports}" && $(BIN) demo
 
 test: services ## run all tests with -race
 	$(ENV) && export ZIMPORT_TEST_DATABASE_URL ZIMPORT_TEST_REDIS_ADDR="$$ZIMPORT_REDIS_ADDR" && \

@@ -45,6 +45,9 @@ load_env() {
 	API_URL="http://$hp"
 	export ZIMPORT_API_URL="$API_URL"
 	TOKEN="${ZIMPORT_SYSTEM_TOKENS%%,*}"
+	# Local import files (dataOrgsLocal) are read from here; the demo writes one.
+	export ZIMPORT_LOCAL_IMPORT_DIR="${ZIMPORT_LOCAL_IMPORT_DIR:-$PWD/$RUN/imports}"
+	mkdir -p "$ZIMPORT_LOCAL_IMPORT_DIR"
 	[[ -x $BIN ]] || die "$BIN not found; run: make build"
 }
 

@@ -9,8 +9,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/zimport/zimport/gen"
 )
 
 // runDemo creates an instance with a machine owner and a PAT, submits the
@@ -66,6 +69,47 @@ func runDemo(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("demo: result is not JSON: %w", err)
 	}
 	fmt.Println(pretty.String())
+	if dir := getenv("ZIMPORT_LOCAL_IMPORT_DIR"); dir != "" {
+		return demoFile(ctx, c, ir.PAT, dir)
+	}
+	return nil
+}
+
+// demoFile writes a generated import file into the local import directory
+// and imports it from there (dataOrgsLocal), printing the job with its
+// progress: a file import as users run them.
+func demoFile(ctx context.Context, c demoClient, pat, dir string) error {
+	const name = "demo-generated.json"
+	opts := gen.Options{Orgs: 3, Users: 500, Grants: true, Metadata: 0.5, Members: 0.2, Bad: 0.01, Seed: 1, OrgPrefix: "demo-"}
+	out, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	err = gen.Write(out, opts)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("demo: write %s: %w", name, err)
+	}
+	fmt.Fprintf(os.Stderr, "demo: importing the generated file %s from the local import directory (POST /import, dataOrgsLocal)\n", filepath.Join(dir, name))
+	id, err := c.submit(ctx, "/import", pat, []byte(`{"dataOrgsLocal":{"path":"`+name+`"},"timeout":"10m"}`))
+	if err != nil {
+		return err
+	}
+	if _, err := c.wait(ctx, id, pat); err != nil {
+		return err
+	}
+	_, job, err := c.do(ctx, http.MethodGet, "/jobs/"+id, pat, nil)
+	if err != nil {
+		return err
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, job, "", "  "); err != nil {
+		return fmt.Errorf("demo: job is not JSON: %w", err)
+	}
+	fmt.Println(pretty.String())
+	fmt.Fprintf(os.Stderr, "demo: the file import's per-entity result: GET /jobs/%s/result (the failed users were made invalid on purpose)\n", id)
 	return nil
 }
 
