@@ -98,7 +98,23 @@ func (o *gcsObject) open(ctx context.Context, v Version, start, end int64) (io.R
 	if err != nil {
 		return nil, o.classify(err, true)
 	}
-	return r, nil
+	return gcsReader{r, o}, nil
+}
+
+// gcsReader classifies the errors of a storage.Reader, which reopens itself
+// where a broken body stopped and so fails on Read as a request does: with a
+// pinned generation that is gone, or a 5xx.
+type gcsReader struct {
+	*storage.Reader
+	o *gcsObject
+}
+
+func (r gcsReader) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if err != nil && err != io.EOF {
+		err = r.o.classify(err, true)
+	}
+	return n, err
 }
 
 // classify turns a GCS error into ErrChanged (a pinned generation that is

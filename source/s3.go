@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -136,12 +137,18 @@ func (o *s3Object) classify(err error) error {
 		}
 		return err
 	}
+	var cert *tls.CertificateVerificationError
+	if errors.As(err, &cert) {
+		return &Error{Loc: o.loc, Msg: "the endpoint's TLS certificate is not valid: " + cert.Err.Error()}
+	}
+	// No answer came (refused, reset, timed out): the SDK wraps that in a
+	// ResponseError too, of status 0, so this goes first.
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return &transientError{err}
+	}
 	var re *awshttp.ResponseError
 	if !errors.As(err, &re) {
-		var send *smithyhttp.RequestSendError
-		if errors.As(err, &send) {
-			return &transientError{err}
-		}
 		if strings.Contains(err.Error(), "get credentials") || strings.Contains(err.Error(), "get identity") {
 			return &Error{Loc: o.loc, Msg: "no AWS credentials: give accessKeyId and secretAccessKey"}
 		}

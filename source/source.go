@@ -271,9 +271,10 @@ func (s *streamReader) failed(err error) error {
 	return backoff(s.ctx, s.failures-1)
 }
 
-// finish checks, at the end of the stream, that the file is still v.
+// finish checks, at the end of the stream, that the file is still v. Only
+// a check that passes ends the stream: after a failed one, the next Read
+// checks again rather than report a clean end.
 func (s *streamReader) finish() error {
-	s.done = true
 	var now Version
 	err := retry(s.ctx, func() (err error) {
 		now, err = s.obj.Stat(s.ctx)
@@ -285,6 +286,7 @@ func (s *streamReader) finish() error {
 	if now != s.v {
 		return ErrChanged
 	}
+	s.done = true
 	return io.EOF
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -83,6 +84,8 @@ func (w *Worker) ended(ctx context.Context, id string) bool {
 // saveSplit scans the job's data, its stored payload or its file (pinning
 // the file's version), and records its orgs and units.
 func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
+	ctx, stop := w.whileRunning(ctx, job.ID)
+	defer stop()
 	var src io.Reader
 	var pin *source.Version
 	opts := importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: importdata.IsV1(job.SourceField)}
@@ -117,6 +120,31 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	}
 	w.log.Info("import split", zap.String("job_id", job.ID), zap.Int("orgs", len(orgs)), zap.Int("units", len(units)))
 	return w.st.SaveSplit(ctx, job.ID, orgs, units, totals, pin)
+}
+
+// endedPoll is how often a split looks whether its job has ended.
+const endedPoll = 2 * time.Second
+
+// whileRunning returns a context that ends with ctx or when job id ends
+// (canceled, timed out), so that the split of a large file stops reading.
+func (w *Worker) whileRunning(ctx context.Context, id string) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(endedPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if w.ended(ctx, id) {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
 }
 
 // fileRetries is how often a task whose file read failed with an error of
