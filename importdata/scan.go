@@ -117,8 +117,11 @@ type ScanOptions struct {
 	// Defines, without Strict, checks that no entity id is given in two orgs
 	// (as Strict does), decoding the elements of entity arrays; an element
 	// that does not decode is left to its unit, which reports it (used for
-	// import files, which are checked by the split).
+	// import files, which are checked by the split). With Define set, the
+	// ids are passed to it instead of being checked in memory.
 	Defines bool
+	// Define receives, in Defines mode, every id an element defines.
+	Define func(Definition) error
 	// V1 reads a v1 payload (dataOrgsv1): the members of DataOrgV1 are the
 	// known ones, type-checked in strict mode. Layouts name members as v1
 	// does (iamPolicy, secondFactors, ...).
@@ -280,7 +283,7 @@ func (s *scanner) atOrg(se error, start int64) error {
 	if s.opts.Strict || !errors.As(se, &e) {
 		return se
 	}
-	return &ShapeError{Msg: fmt.Sprintf("%s (in the org at byte %d)", e.Msg, s.opts.Offset+start)}
+	return InOrgAt(e, s.opts.Offset+start)
 }
 
 func (s *scanner) org(index int, start int64) (OrgLayout, error) {
@@ -416,12 +419,8 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 				s.twice = err // reported once the org's id is known to differ
 			}
 		} else if s.opts.Defines && raw.Kind() == '{' {
-			v := checker.newElement()
-			if Unmarshal(raw, v) == nil {
-				elem := fmt.Sprintf("%s[%d]", path, a.Count)
-				if err := s.defined.add(elem, s.orgIndex, v); err != nil && s.twice == nil {
-					s.twice = err
-				}
+			if err := s.define(checker, raw, fmt.Sprintf("%s[%d]", path, a.Count)); err != nil {
+				return nil, err
 			}
 		}
 		a.Count++
@@ -443,6 +442,28 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 		a.Chunks = nil
 	}
 	return a, nil
+}
+
+// define records what the element raw at path defines, when it decodes
+// (one that does not is its unit's error): through opts.Define, or in
+// memory, keeping the first id given twice.
+func (s *scanner) define(checker elementChecker, raw jsontext.Value, path string) error {
+	v := checker.newElement()
+	if Unmarshal(raw, v) != nil {
+		return nil
+	}
+	if s.opts.Define == nil {
+		if err := s.defined.add(path, s.orgIndex, v); err != nil && s.twice == nil {
+			s.twice = err
+		}
+		return nil
+	}
+	d, ok := definitionOf(v)
+	if !ok {
+		return nil
+	}
+	d.Org, d.Path = s.orgIndex, path
+	return s.opts.Define(d)
 }
 
 // JoinMembers makes an org object of member spans' bytes (as OrgLayout.Members

@@ -88,6 +88,8 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	defer stop()
 	var src io.Reader
 	var pin *source.Version
+	var orgStarts []int64
+	checkTwice := func() error { return nil }
 	opts := importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: importdata.IsV1(job.SourceField)}
 	if job.Source == nil {
 		src = w.st.PayloadReader(ctx, job.ID, job.SourceSize, 0)
@@ -104,7 +106,22 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 		r := source.NewReader(ctx, obj, v)
 		defer r.Close()
 		src, pin = r, &v
-		opts.Defines = true // inline data was checked at the API
+		// Inline data was checked at the API; a file's ids go to the
+		// database, which finds an id given in two orgs in bounded memory.
+		defs, err := w.st.NewDefinitions(ctx)
+		if err != nil {
+			return err
+		}
+		defer defs.Close()
+		opts.Defines = true
+		opts.Define = func(d importdata.Definition) error { return defs.Add(ctx, d) }
+		checkTwice = func() error {
+			d, first, found, err := defs.FirstTwice(ctx)
+			if err != nil || !found {
+				return err
+			}
+			return importdata.InOrgAt(importdata.TwiceError(d, first), orgStarts[d.Org])
+		}
 	}
 	steps := store.Steps()
 	var orgs []store.SplitOrg
@@ -112,9 +129,13 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	totals := map[string]int{}
 	err := importdata.ScanOrgs(src, opts, func(org importdata.OrgLayout) error {
 		orgs = append(orgs, store.SplitOrg{Index: org.Index, OrgID: org.OrgID})
+		orgStarts = append(orgStarts, org.Start)
 		units = append(units, planUnits(job.ID, org, steps, totals, opts.V1)...)
 		return ctx.Err()
 	})
+	if err == nil {
+		err = checkTwice()
+	}
 	if err != nil {
 		return fmt.Errorf("split job %s: %w", job.ID, err)
 	}
