@@ -397,6 +397,10 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 		return nil, err
 	}
 	checker, _ := reflect.Zero(f.typ).Interface().(elementChecker)
+	// Only the elements of arrays of entities that define an id are decoded
+	// to check ids.
+	_, definesIDs := checker.newElement().(definer)
+	defines := s.opts.Defines && definesIDs
 	cur := Chunk{Start: s.dec.InputOffset()}
 	for s.dec.PeekKind() != ']' {
 		raw, err := s.dec.ReadValue()
@@ -418,8 +422,8 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 			if err := s.defined.add(elem, s.orgIndex, v); err != nil && s.twice == nil {
 				s.twice = err // reported once the org's id is known to differ
 			}
-		} else if s.opts.Defines && raw.Kind() == '{' {
-			if err := s.define(checker, raw, fmt.Sprintf("%s[%d]", path, a.Count)); err != nil {
+		} else if defines && raw.Kind() == '{' {
+			if err := s.define(checker, raw, path, a.Count); err != nil {
 				return nil, err
 			}
 		}
@@ -444,22 +448,23 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 	return a, nil
 }
 
-// define records what the element raw at path defines, when it decodes
+// define records what the element raw, array[index], defines, when it decodes
 // (one that does not is its unit's error): through opts.Define, or in
 // memory, keeping the first id given twice.
-func (s *scanner) define(checker elementChecker, raw jsontext.Value, path string) error {
+func (s *scanner) define(checker elementChecker, raw jsontext.Value, array string, index int) error {
 	v := checker.newElement()
 	if Unmarshal(raw, v) != nil {
 		return nil
 	}
+	d, ok := definitionOf(v)
+	if !ok {
+		return nil
+	}
+	path := fmt.Sprintf("%s[%d]", array, index)
 	if s.opts.Define == nil {
 		if err := s.defined.add(path, s.orgIndex, v); err != nil && s.twice == nil {
 			s.twice = err
 		}
-		return nil
-	}
-	d, ok := definitionOf(v)
-	if !ok {
 		return nil
 	}
 	d.Org, d.Path = s.orgIndex, path
