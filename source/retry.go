@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -72,4 +73,64 @@ func backoff(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// stallTimeout is how long a read may wait for the next bytes before the
+// connection counts as stalled: it is closed, and the read is retried
+// (a stream resumes where it stopped).
+var stallTimeout = 60 * time.Second
+
+// errStalled is a read that got no bytes for stallTimeout.
+var errStalled = errors.New("the storage sent nothing for too long")
+
+// openWatched opens [start, end) of v like obj.open, and closes the reader
+// when a Read waits longer than stallTimeout, so that a server that stops
+// sending cannot hold a split or a unit for ever.
+func openWatched(ctx context.Context, obj Object, v Version, start, end int64) (*watchedReader, error) {
+	r, err := obj.open(ctx, v, start, end)
+	if err != nil {
+		return nil, err
+	}
+	w := &watchedReader{r: r}
+	w.timer = time.AfterFunc(stallTimeout, w.stall)
+	return w, nil
+}
+
+type watchedReader struct {
+	r       io.ReadCloser
+	timer   *time.Timer
+	stalled atomic.Bool
+}
+
+func (w *watchedReader) stall() {
+	w.stalled.Store(true)
+	w.r.Close()
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	// Only the time spent waiting inside Read counts, not the reader's
+	// consumer's time between reads.
+	w.timer.Reset(stallTimeout)
+	n, err := w.r.Read(p)
+	w.timer.Stop()
+	if err != nil && w.stalled.Load() {
+		return n, &transientError{errStalled}
+	}
+	return n, err
+}
+
+func (w *watchedReader) Close() error {
+	w.timer.Stop()
+	if w.stalled.Load() {
+		return nil
+	}
+	return w.r.Close()
+}
+
+// verify passes the check of a local reader on.
+func (w *watchedReader) verify() error {
+	if v, ok := w.r.(verifier); ok {
+		return v.verify()
+	}
+	return nil
 }

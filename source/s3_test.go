@@ -46,6 +46,9 @@ type fakeS3 struct {
 	// cutAfter, when >= 0, cuts the body of the next object GET after
 	// that many bytes.
 	cutAfter int64
+	// stall, with cutAfter, keeps the connection open after the cut and
+	// sends nothing more.
+	stall bool
 	// ignoreIfMatch turns off the If-Match check that gofakes3 lacks.
 	ignoreIfMatch bool
 	requests      int
@@ -108,6 +111,8 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.gets = append(f.gets, r.Header.Get("Range"))
 		cut, f.cutAfter = f.cutAfter, -1
 	}
+	stall := f.stall && cut >= 0
+	f.stall = f.stall && cut < 0
 	checkIfMatch := !f.ignoreIfMatch
 	f.mu.Unlock()
 
@@ -126,7 +131,27 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.s3.ServeHTTP(w, r)
 		return
 	}
+	if stall {
+		serveStall(w, r, f.s3, cut)
+		return
+	}
 	serveCut(w, r, f.s3, cut)
+}
+
+// serveStall answers r as h does, but sends nothing after the first cut
+// bytes of the body, until the client gives up.
+func serveStall(w http.ResponseWriter, r *http.Request, h http.Handler, cut int64) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(rec.Code)
+	w.Write(body[:min(cut, int64(len(body)))])
+	w.(http.Flusher).Flush()
+	<-r.Context().Done()
 }
 
 // serveCut answers r as h does, but closes the connection after the
@@ -707,6 +732,31 @@ func TestS3_StreamResumes(t *testing.T) {
 	want := []string{"bytes=0-", fmt.Sprintf("bytes=%d-", cut)}
 	if strings.Join(gets, " ") != strings.Join(want, " ") {
 		t.Errorf("GETs with ranges %q, want %q", gets, want)
+	}
+}
+
+// TestS3_StalledStream: a server that stops sending in the middle of the
+// stream does not hold the reader: after stallTimeout the connection is
+// closed and the stream resumes where it stopped.
+func TestS3_StalledStream(t *testing.T) {
+	f := newFakeS3(t)
+	content := testContent(700<<10, 16)
+	obj, v := f.pinned(t, "import.json", content)
+
+	const cut = 200000
+	f.mu.Lock()
+	f.cutAfter, f.stall = cut, true
+	f.mu.Unlock()
+	got, err := readAll(t, obj, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, content) {
+		t.Fatalf("the resumed stream has %d bytes that differ from the object's %d", len(got), len(content))
+	}
+	_, _, gets := f.counts()
+	if len(gets) != 2 || !strings.HasPrefix(gets[1], "bytes=") || gets[1] == "bytes=0-" {
+		t.Errorf("GETs with ranges %q, want a resumption after the stall", gets)
 	}
 }
 

@@ -170,7 +170,7 @@ func ReadRange(ctx context.Context, obj Object, v Version, start, end int64) ([]
 		return buf, nil
 	}
 	err := retry(ctx, func() error {
-		r, err := obj.open(ctx, v, start, end)
+		r, err := openWatched(ctx, obj, v, start, end)
 		if err != nil {
 			return err
 		}
@@ -178,10 +178,7 @@ func ReadRange(ctx context.Context, obj Object, v Version, start, end int64) ([]
 		if _, err = io.ReadFull(r, buf); err != nil {
 			return err
 		}
-		if v, ok := r.(verifier); ok {
-			return v.verify()
-		}
-		return nil
+		return r.verify()
 	})
 	if err != nil {
 		return nil, wrap(obj.Location(), err)
@@ -222,7 +219,7 @@ func (s *streamReader) Read(p []byte) (int, error) {
 			if s.off >= s.v.Size {
 				return 0, s.finish()
 			}
-			r, err := s.obj.open(s.ctx, s.v, s.off, -1)
+			r, err := openWatched(s.ctx, s.obj, s.v, s.off, -1)
 			if err != nil {
 				if err := s.failed(err); err != nil {
 					return 0, err
