@@ -79,6 +79,12 @@ func (o *gcsObject) Close() error { return o.client.Close() }
 
 func (o *gcsObject) Stat(ctx context.Context) (Version, error) {
 	attrs, err := o.client.Bucket(o.loc.Bucket).Object(o.loc.Path).Attrs(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		// The JSON API answers 404 for a missing bucket too: ask.
+		if _, berr := o.client.Bucket(o.loc.Bucket).Attrs(ctx); errors.Is(berr, storage.ErrBucketNotExist) {
+			err = berr
+		}
+	}
 	if err != nil {
 		return Version{}, o.classify(err, false)
 	}

@@ -261,10 +261,10 @@ func TestGCS_Missing(t *testing.T) {
 	f := newFakeGCS(t, emulatorHosts["with scheme"])
 	ctx := context.Background()
 	for _, tt := range []struct {
-		name, bucket, path string
+		name, bucket, path, want string
 	}{
-		{name: "object", bucket: gcsBucket, path: "nope/missing.json"},
-		{name: "bucket", bucket: "no-such-bucket", path: "import.json"},
+		{name: "object", bucket: gcsBucket, path: "nope/missing.json", want: "the object does not exist"},
+		{name: "bucket", bucket: "no-such-bucket", path: "import.json", want: "the bucket does not exist"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f.reset()
@@ -274,13 +274,14 @@ func TestGCS_Missing(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("Pin: %v (%T), want *Error", err, err)
 			}
-			for _, want := range []string{"does not exist", "gs://" + tt.bucket + "/" + tt.path} {
+			for _, want := range []string{tt.want, "gs://" + tt.bucket + "/" + tt.path} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q, want it to contain %q", err, want)
 				}
 			}
-			if requests, _, _ := f.counts(); requests != 1 {
-				t.Errorf("%d requests, want 1: a missing object is not retried", requests)
+			// The object's attributes, then the bucket's: nothing retried.
+			if requests, _, _ := f.counts(); requests != 2 {
+				t.Errorf("%d requests, want 2: a missing object is not retried", requests)
 			}
 		})
 	}
