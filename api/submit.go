@@ -86,10 +86,15 @@ func (s *Server) postImport(c echo.Context) error {
 			return err
 		}
 	}
-	if key != "" || nj.SourceSealed == nil {
-		// A request with credentials is kept as a digest only with a key.
+	switch {
+	case nj.SourceSealed == nil:
 		hash := sha256.Sum256(body)
 		nj.RequestHash = hash[:]
+	case key != "":
+		// A request with credentials is kept as a keyed digest, and only
+		// with a key: a plain hash would let guesses of a weak secret be
+		// checked against it.
+		nj.RequestHash = s.box.Digest(body)
 	}
 	return s.submit(c, nj, tasks.NewImportSplitTask)
 }
@@ -117,12 +122,17 @@ func (s *Server) fileSource(field string, in *importdata.FileInput) (*source.Loc
 		}
 		return loc, nil, nil
 	case source.KindS3:
-		loc.Endpoint, loc.SSL = in.Endpoint, in.SSL
 		if _, err := s.cfg.Sources.S3Endpoints.CheckEndpoint(in.Endpoint); err != nil {
 			return nil, nil, errInvalid("%s.endpoint: %s", field, err)
 		}
+		loc.Endpoint, loc.SSL = source.CanonicalEndpoint(in.Endpoint), in.SSL
 		if (in.AccessKeyID == "") != (in.SecretAccessKey == "") {
 			return nil, nil, errInvalid("%s: give both accessKeyId and secretAccessKey, or neither to use the service's AWS credentials", field)
+		}
+		for name, key := range map[string]string{"accessKeyId": in.AccessKeyID, "secretAccessKey": in.SecretAccessKey} {
+			if strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+				return nil, nil, errInvalid("%s.%s: must not contain spaces or control characters", field, name)
+			}
 		}
 		creds.AccessKeyID, creds.SecretAccessKey = in.AccessKeyID, in.SecretAccessKey
 	case source.KindGCS:
@@ -139,6 +149,9 @@ func (s *Server) fileSource(field string, in *importdata.FileInput) (*source.Loc
 	}
 	if loc.Bucket == "" {
 		return nil, nil, errInvalid("%s.bucket is required", field)
+	}
+	if strings.ContainsRune(loc.Bucket, 0) || strings.ContainsRune(loc.Path, 0) {
+		return nil, nil, errInvalid("%s: bucket and path must not contain the NUL character", field)
 	}
 	if loc.Path == "" {
 		return nil, nil, errInvalid("%s.path is required", field)

@@ -319,12 +319,16 @@ func TestFiles_BadFiles(t *testing.T) {
 	good := `{"orgs":[{"orgId":"bf-a","org":{"name":"BF A"},"humanUsers":[{"userId":"bf-u1","user":{"userName":"bf-u1","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u1@example.com"}}}]},`
 	f.put("broken.json", []byte(good+`{"orgId":"bf-b","org":{"name":"BF B"}`))
 	f.put("twice.json", []byte(good+`{"orgId":"bf-a","org":{"name":"BF A again"}}]}`))
+	f.put("not-a-list.json", []byte(`{"orgs":[{"orgId":"bf-d","org":{"name":"BF D"},"humanUsers":"nope"}]}`))
+	f.put("nul-org.json", []byte(`{"orgs":[{"orgId":"bf-\u0000","org":{"name":"BF NUL"}}]}`))
 	f.put("user-twice.json", []byte(good+`{"orgId":"bf-c","org":{"name":"BF C"},"humanUsers":[{"userId":"bf-u1","user":{"userName":"other"}}]}]}`))
 	for _, tc := range []struct{ src, name, want string }{
 		{"local", "broken.json", "the import file is not usable: not valid JSON at byte 225: unexpected EOF"},
 		{"s3", "broken.json", "the import file is not usable: not valid JSON at byte 225: unexpected EOF"},
 		{"gcs", "twice.json", `the import file is not usable: orgs[1].orgId: "bf-a" is the id of orgs[0] too; give each org once (in the org at byte 187)`},
 		{"s3", "user-twice.json", `the import file is not usable: orgs[1].humanUsers[0]: user id "bf-u1" is given in orgs[0] too; orgs are imported in parallel, so give each once (in the org at byte 187)`},
+		{"local", "not-a-list.json", "the import file is not usable: orgs[0].humanUsers: expected an array, got string"},
+		{"gcs", "nul-org.json", `the import file is not usable: orgs[0].orgId: must not contain the NUL character (\u0000)`},
 		{"s3", "missing.json", "the import file cannot be read: s3://imports/missing.json@" + f.s3Endpoint + ": the object does not exist"},
 		{"gcs", "missing.json", "the import file cannot be read: gs://imports/missing.json: the object does not exist"},
 	} {
@@ -352,13 +356,15 @@ func TestFiles_BadFiles(t *testing.T) {
 	// A value of the wrong type inside an entity is that entity's error.
 	f.put("types.json", []byte(`{"orgs":[{"orgId":"bt-a","org":{"name":"BT A"},"humanUsers":[`+
 		`{"userId":"bt-u1","user":{"userName":"bt-u1","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u1@example.com","isEmailVerified":"yes"}}},`+
-		`{"userId":"bt-u2","user":{"userName":"bt-u2","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u2@example.com"},"gender":"GENDER_NONE"}}]}]}`))
+		`{"userId":"bt-u2","user":{"userName":"bt-u2","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u2@example.com"},"gender":"GENDER_NONE"}},`+
+		`{"userId":"bt-u3\u0000","user":{"userName":"bt-u3","profile":{"firstName":"F","lastName":"L"},"email":{"email":"u3@example.com"}}}]}]}`))
 	id = s.submit(pat, f.request("local", "types.json", false, nil))
 	if job := s.waitJob(id, pat, time.Minute); job["status"] != "completed_with_errors" {
 		t.Fatalf("a file with a bad value: %v", job)
 	}
 	res := string(s.result(id, pat))
-	for _, want := range []string{`humanUsers[0].user.email.isEmailVerified: expected a boolean`, `"humanUserIds":["bt-u2"]`} {
+	for _, want := range []string{`humanUsers[0].user.email.isEmailVerified: expected a boolean`, `"humanUserIds":["bt-u2"]`,
+		`humanUsers[2].userId: must not contain the NUL character`} {
 		if !strings.Contains(res, want) {
 			t.Errorf("result lacks %s:\n%s", want, res)
 		}

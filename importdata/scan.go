@@ -135,8 +135,9 @@ func ScanOrgs(r io.Reader, opts ScanOptions, visit func(OrgLayout) error) error 
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = 1000
 	}
-	rec := &readErrors{r: r}
+	rec := &readErrors{r: r, base: opts.Offset}
 	dec := jsontext.NewDecoder(rec)
+	rec.dec = dec
 	s := scanner{dec: dec, opts: opts, fields: orgFields, defined: definitions{}}
 	if opts.V1 {
 		s.fields = orgFieldsV1
@@ -150,14 +151,40 @@ func ScanOrgs(r io.Reader, opts ScanOptions, visit func(OrgLayout) error) error 
 	return nil
 }
 
-// readErrors records the first error of r other than io.EOF.
+// MaxPending is the most bytes the scanner reads ahead of what it has
+// decoded: the largest single value (an entity, a member that is not an
+// entity array, a string) or run of whitespace of a payload. Without it, a
+// file of one huge string or of gigabytes of spaces would be held in memory.
+const MaxPending = 32 << 20
+
+// maxRead is the most one read of the scanner asks of its reader.
+const maxRead = 1 << 20
+
+// readErrors records the first error of r other than io.EOF, and fails the
+// read when the decoder holds more than MaxPending bytes it has not yet
+// decoded.
 type readErrors struct {
-	r   io.Reader
-	err error
+	r    io.Reader
+	dec  *jsontext.Decoder
+	base int64 // Offset, for messages
+	read int64
+	err  error
 }
 
 func (r *readErrors) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if at := r.dec.InputOffset(); r.read-at > MaxPending {
+		r.err = &ShapeError{Msg: fmt.Sprintf("the value or whitespace at byte %d is longer than %d MiB; no single entity, member or string of the data may be",
+			r.base+at, MaxPending>>20)}
+		return 0, r.err
+	}
+	if len(p) > maxRead {
+		p = p[:maxRead] // so that the check above runs every MiB
+	}
 	n, err := r.r.Read(p)
+	r.read += int64(n)
 	if err != nil && err != io.EOF && r.err == nil {
 		r.err = err
 	}
@@ -319,6 +346,17 @@ func (s *scanner) org(index int, start int64) (OrgLayout, error) {
 			if raw, err = s.read(path + ".orgId"); err == nil {
 				err = Unmarshal(raw, &org.OrgID)
 			}
+			if err == nil && strings.ContainsRune(org.OrgID, 0) {
+				err = &ShapeError{Msg: withPath(path+".orgId", nulMsg)} // it names the org everywhere
+			}
+		case f.array && !s.opts.Strict && s.dec.PeekKind() != 'n':
+			// In strict mode the value's decoding says this; a file's
+			// entity list that is not a list must not be skipped quietly.
+			k := s.dec.PeekKind()
+			err = s.dec.SkipValue()
+			if err == nil {
+				err = &ShapeError{Msg: fmt.Sprintf("%s.%s: expected an array, got %s", path, f.name, kindName(k))}
+			}
 		default:
 			err = s.value(path+"."+f.name, f)
 		}
@@ -457,8 +495,8 @@ func (s *scanner) define(checker elementChecker, raw jsontext.Value, array strin
 		return nil
 	}
 	d, ok := definitionOf(v)
-	if !ok {
-		return nil
+	if !ok || strings.ContainsRune(d.Key, 0) {
+		return nil // an id with NUL is its entity's error: it defines nothing
 	}
 	path := fmt.Sprintf("%s[%d]", array, index)
 	if s.opts.Define == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -179,5 +180,45 @@ func TestParseRequest_SnakeCaseAndOptions(t *testing.T) {
 	}
 	if req.Field != FieldDataOrgs || req.Timeout != "5m" || req.OnConflict != OnConflictSkip || !req.DryRun || !bytes.Contains(req.Inline, []byte(`"org_id"`)) {
 		t.Fatalf("req = %+v", req)
+	}
+}
+
+// TestScanOrgs_FileGuards: a file cannot make the scanner hold a huge value
+// or run of whitespace, an entity list that is not a list and an org id
+// with NUL are the file's errors, and an id with NUL defines nothing.
+func TestScanOrgs_FileGuards(t *testing.T) {
+	// 8 times the limit: the scanner must stop long before the end.
+	huge := strings.Repeat(" ", 8*MaxPending)
+	bigString := `"` + strings.Repeat("x", 8*MaxPending) + `"`
+	for _, tc := range []struct {
+		name, data, want string
+	}{
+		{"whitespace", `{` + huge + `"orgs":[]}`, "the value or whitespace at byte 1 is longer than 32 MiB"},
+		{"string", `{"orgs":[{"orgId":"a","org":{"name":` + bigString + `}}]}`, "is longer than 32 MiB"},
+		{"entity list not a list", `{"orgs":[{"orgId":"a","humanUsers":"nope"}]}`, "orgs[0].humanUsers: expected an array, got string"},
+		{"entity list an object", `{"orgs":[{"orgId":"a","projects":{}}]}`, "orgs[0].projects: expected an array, got object"},
+		{"org id with NUL", `{"orgs":[{"orgId":"a\u0000"}]}`, `orgs[0].orgId: must not contain the NUL character`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			err := ScanOrgs(strings.NewReader(tc.data), ScanOptions{Defines: true}, func(OrgLayout) error { return nil })
+			runtime.ReadMemStats(&after)
+			var se *ShapeError
+			if !errors.As(err, &se) || !strings.Contains(se.Msg, tc.want) {
+				t.Fatalf("ScanOrgs = %v, want a ShapeError with %q", err, tc.want)
+			}
+			// The decoder's buffer doubles up to the limit: 1+2+…+64 MiB.
+			if grown := after.TotalAlloc - before.TotalAlloc; grown > 5*MaxPending {
+				t.Errorf("the scan allocated %d MiB", grown>>20)
+			}
+		})
+	}
+	var defs []Definition
+	err := ScanOrgs(strings.NewReader(`{"orgs":[{"orgId":"a","humanUsers":[{"userId":"u\u0000"},{"userId":"v"}]}]}`),
+		ScanOptions{Defines: true, Define: func(d Definition) error { defs = append(defs, d); return nil }}, func(OrgLayout) error { return nil })
+	if err != nil || len(defs) != 1 || defs[0].Key != "v" {
+		t.Errorf("definitions %+v, %v; want only user v", defs, err)
 	}
 }

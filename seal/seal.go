@@ -4,7 +4,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 )
@@ -15,6 +17,8 @@ var ErrOpen = errors.New("seal: cannot open sealed value")
 // Box seals and opens byte strings with one key.
 type Box struct {
 	aead cipher.AEAD
+	// macKey keys Digest; it is derived from the key, never the key itself.
+	macKey []byte
 }
 
 // NewBox returns a Box for a 32-byte key.
@@ -30,7 +34,18 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	derive := hmac.New(sha256.New, key)
+	derive.Write([]byte("zimport digest key"))
+	return &Box{aead: aead, macKey: derive.Sum(nil)}, nil
+}
+
+// Digest returns a keyed digest (HMAC-SHA256) of data: equal data give
+// equal digests, and without the key a digest cannot be checked against
+// guesses of a secret the data holds.
+func (b *Box) Digest(data []byte) []byte {
+	m := hmac.New(sha256.New, b.macKey)
+	m.Write(data)
+	return m.Sum(nil)
 }
 
 // Seal encrypts plain; the result holds the nonce followed by the ciphertext.

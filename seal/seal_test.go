@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"testing"
 )
@@ -29,5 +30,22 @@ func TestBox_SealOpen(t *testing.T) {
 	}
 	if _, err := NewBox([]byte("short")); err == nil {
 		t.Fatal("NewBox(short key) succeeded")
+	}
+}
+
+func TestDigest(t *testing.T) {
+	key := make([]byte, 32)
+	b1, _ := NewBox(key)
+	key[0] = 1
+	b2, _ := NewBox(key)
+	data := []byte(`{"secretAccessKey":"minioadmin"}`)
+	if !bytes.Equal(b1.Digest(data), b1.Digest(data)) {
+		t.Error("equal data give different digests")
+	}
+	if bytes.Equal(b1.Digest(data), b2.Digest(data)) {
+		t.Error("the digest does not depend on the key")
+	}
+	if plain := sha256.Sum256(data); bytes.Equal(b1.Digest(data), plain[:]) {
+		t.Error("the digest is a plain SHA-256")
 	}
 }

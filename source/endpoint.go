@@ -67,16 +67,21 @@ func (a AllowList) String() string {
 }
 
 // listed reports whether host:port matches an entry.
-func (a AllowList) listed(host, port string) bool {
+// listed reports whether host:port matches an entry, and whether that
+// entry names the host itself rather than a suffix.
+func (a AllowList) listed(host, port string) (matched, exact bool) {
 	for _, e := range a.entries {
 		if e.port != "" && e.port != port {
 			continue
 		}
-		if e.suffix && strings.HasSuffix(host, "."+e.host) || !e.suffix && host == e.host {
-			return true
+		if !e.suffix && host == e.host {
+			return true, true
+		}
+		if e.suffix && strings.HasSuffix(host, "."+e.host) {
+			matched = true
 		}
 	}
-	return false
+	return matched, false
 }
 
 // EndpointError is an S3 endpoint a request may not name.
@@ -85,9 +90,10 @@ type EndpointError struct{ Msg string }
 func (e *EndpointError) Error() string { return e.Msg }
 
 // CheckEndpoint checks an S3 endpoint as a request gives it (host[:port],
-// no scheme; empty for AWS). It returns whether the endpoint was listed
-// explicitly, which lets it resolve to loopback and private addresses;
-// link-local and cloud metadata addresses are always refused.
+// no scheme; empty for AWS). It returns whether an entry names the host
+// itself (not a *.suffix), which alone lets it resolve to loopback and
+// private addresses; link-local and cloud metadata addresses are always
+// refused.
 func (a AllowList) CheckEndpoint(endpoint string) (listed bool, err error) {
 	if endpoint == "" {
 		return false, nil
@@ -105,13 +111,29 @@ func (a AllowList) CheckEndpoint(endpoint string) (listed bool, err error) {
 	if ip, err := netip.ParseAddr(host); err == nil && forbiddenIP(ip) {
 		return false, &EndpointError{fmt.Sprintf("endpoint %q is a link-local or metadata address and is never contacted", endpoint)}
 	}
-	if a.listed(host, port) {
-		return true, nil
+	if matched, exact := a.listed(host, port); matched {
+		return exact, nil
 	}
 	if awsHost(host) {
 		return false, nil
 	}
 	return false, &EndpointError{fmt.Sprintf("endpoint %q is not allowed; the operator lists the S3 endpoints requests may name in ZIMPORT_S3_ALLOWED_ENDPOINTS", endpoint)}
+}
+
+// CanonicalEndpoint returns an endpoint that CheckEndpoint accepted as it
+// is to be dialled: the host in lower case, without a trailing dot.
+func CanonicalEndpoint(endpoint string) string {
+	host, port, err := splitHostPort(endpoint)
+	if err != nil || endpoint == "" {
+		return endpoint
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		return host + ":" + port
+	}
+	return host
 }
 
 // splitHostPort splits host[:port], lower-casing host and dropping IPv6

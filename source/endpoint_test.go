@@ -124,8 +124,9 @@ func TestAllowList_CheckEndpoint(t *testing.T) {
 		{endpoint: "MINIO.internal.:9000", wantListed: true},
 		{endpoint: "plain.example", wantListed: true},
 		{endpoint: "plain.example:8443", wantListed: true},
-		{endpoint: "sub.storage.example", wantListed: true},
-		{endpoint: "a.b.storage.example:9000", wantListed: true},
+		// A *.suffix entry allows the name, but not internal addresses.
+		{endpoint: "sub.storage.example", wantListed: false},
+		{endpoint: "a.b.storage.example:9000", wantListed: false},
 		{endpoint: "127.0.0.1:9000", wantListed: true},
 		{endpoint: "[::1]:9000", wantListed: true},
 

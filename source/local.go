@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -115,7 +116,7 @@ func (o *localObject) version(fi fs.FileInfo) (Version, error) {
 	if !fi.Mode().IsRegular() {
 		return Version{}, &Error{Loc: o.loc, Msg: "not a regular file"}
 	}
-	return Version{Tag: sizeTag(fi.Size(), fi.ModTime().UnixNano()), Size: fi.Size()}, nil
+	return Version{Tag: localTag(fi), Size: fi.Size()}, nil
 }
 
 // classify turns an error of os.Root into an *Error without the paths of
@@ -192,3 +193,14 @@ func (r *localReader) verify() error {
 }
 
 func (r *localReader) Close() error { return r.f.Close() }
+
+// localTag is a local file's pin: its size and modification time, and the
+// inode and change time, which no write can set back (they catch a file
+// rewritten with its old size and mtime restored).
+func localTag(fi fs.FileInfo) string {
+	tag := strconv.FormatInt(fi.Size(), 10) + "@" + strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		tag += fmt.Sprintf("@%d@%d.%09d", st.Ino, st.Ctim.Sec, st.Ctim.Nsec)
+	}
+	return tag
+}

@@ -68,7 +68,7 @@ func TestLocal_Pin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := sizeTag(fi.Size(), fi.ModTime().UnixNano()); v.Tag != want {
+	if want := localTag(fi); v.Tag != want {
 		t.Errorf("tag %q, want %q", v.Tag, want)
 	}
 	if got := obj.Location(); got != (Location{Kind: KindLocal, Path: "data/import.json"}) {
@@ -231,6 +231,18 @@ var changes = []struct {
 			t.Fatal(err)
 		}
 	}},
+	{name: "same size, mtime restored", change: func(t testing.TB, p string, content []byte) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, bytes.ToUpper(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+	}},
 	{name: "replaced by rename", change: func(t testing.TB, p string, content []byte) {
 		tmp := p + ".new"
 		if err := os.WriteFile(tmp, append([]byte("x"), content...), 0o644); err != nil {
@@ -292,7 +304,7 @@ func TestLocal_ChangedWhileStreamed(t *testing.T) {
 // TestLocal_StaleVersion reads with a version that is not the file's.
 func TestLocal_StaleVersion(t *testing.T) {
 	obj, v, _ := localFile(t, testContent(100, 8))
-	stale := Version{Tag: sizeTag(v.Size, 1), Size: v.Size}
+	stale := Version{Tag: "1000@1", Size: v.Size}
 	if _, err := ReadRange(context.Background(), obj, stale, 0, 10); !errors.Is(err, ErrChanged) {
 		t.Errorf("ReadRange with a stale version: %v, want ErrChanged", err)
 	}

@@ -121,6 +121,14 @@ func (o *s3Object) open(ctx context.Context, v Version, start, end int64) (io.Re
 		out.Body.Close()
 		return nil, ErrChanged
 	}
+	want := v.Size - start
+	if end >= 0 {
+		want = end - start
+	}
+	if n := out.ContentLength; n != nil && *n != want {
+		out.Body.Close()
+		return nil, &Error{Loc: o.loc, Msg: fmt.Sprintf("the storage answered %d bytes to a range read of %d: it must support range reads (Range)", *n, want)}
+	}
 	return out.Body, nil
 }
 

@@ -49,6 +49,9 @@ type fakeS3 struct {
 	// stall, with cutAfter, keeps the connection open after the cut and
 	// sends nothing more.
 	stall bool
+	// ignoreRange answers GETs with the whole object, as a store without
+	// range reads would.
+	ignoreRange bool
 	// ignoreIfMatch turns off the If-Match check that gofakes3 lacks.
 	ignoreIfMatch bool
 	requests      int
@@ -114,6 +117,9 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	stall := f.stall && cut >= 0
 	f.stall = f.stall && cut < 0
 	checkIfMatch := !f.ignoreIfMatch
+	if f.ignoreRange {
+		r.Header.Del("Range")
+	}
 	f.mu.Unlock()
 
 	if im := r.Header.Get("If-Match"); objectGet && im != "" && checkIfMatch {
@@ -961,4 +967,20 @@ func mustAllowList(t testing.TB, s string) AllowList {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestS3_RangeIgnored: a store that answers a range read with the whole
+// object is refused with a clear error, never read as if it were the range.
+func TestS3_RangeIgnored(t *testing.T) {
+	f := newFakeS3(t)
+	content := testContent(64<<10, 17)
+	obj, v := f.pinned(t, "import.json", content)
+	f.mu.Lock()
+	f.ignoreRange = true
+	f.mu.Unlock()
+	_, err := ReadRange(context.Background(), obj, v, 100, 200)
+	var se *Error
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "must support range reads") {
+		t.Fatalf("ReadRange = %v, want an *Error saying range reads are needed", err)
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 )
 
 // Kinds of Location.
@@ -215,10 +214,14 @@ func (s *streamReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	for {
-		if s.r == nil {
-			if s.off >= s.v.Size {
-				return 0, s.finish()
+		if s.off >= s.v.Size {
+			if s.r != nil {
+				s.r.Close()
+				s.r = nil
 			}
+			return 0, s.finish()
+		}
+		if s.r == nil {
 			r, err := openWatched(s.ctx, s.obj, s.v, s.off, -1)
 			if err != nil {
 				if err := s.failed(err); err != nil {
@@ -227,6 +230,9 @@ func (s *streamReader) Read(p []byte) (int, error) {
 				continue
 			}
 			s.r = r
+		}
+		if rest := s.v.Size - s.off; int64(len(p)) > rest {
+			p = p[:rest] // never more than the pinned version has
 		}
 		n, err := s.r.Read(p)
 		s.off += int64(n)
@@ -292,9 +298,4 @@ func (s *streamReader) Close() error {
 		return s.r.Close()
 	}
 	return nil
-}
-
-// sizeTag formats a local file's pin.
-func sizeTag(size, mtimeNanos int64) string {
-	return strconv.FormatInt(size, 10) + "@" + strconv.FormatInt(mtimeNanos, 10)
 }
