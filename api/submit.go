@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,7 @@ func (s *Server) postImport(c echo.Context) error {
 		IdempotencyKey: key,
 	}
 	if req.File != nil {
-		if nj.Source, nj.SourceSealed, err = s.fileSource(req.Field, req.File); err != nil {
+		if nj.Source, nj.SourceSealed, err = s.fileSource(cl.instanceID, req.Field, req.File); err != nil {
 			return err
 		}
 	}
@@ -102,18 +103,22 @@ func (s *Server) postImport(c echo.Context) error {
 // fileSource checks the input of a file data member (field) and returns
 // the file's location and its credentials, sealed (nil without any). The
 // file is not read here: only a local path is checked to resolve to a
-// file inside the import directory.
-func (s *Server) fileSource(field string, in *importdata.FileInput) (*source.Location, []byte, error) {
+// file inside the instance's import directory.
+func (s *Server) fileSource(instanceID, field string, in *importdata.FileInput) (*source.Location, []byte, error) {
 	loc := &source.Location{Kind: importdata.FileKind(field), Path: in.Path, Bucket: in.Bucket}
 	var creds source.Credentials
 	switch loc.Kind {
 	case source.KindLocal:
-		rel, err := source.LocalPath(s.cfg.Sources.LocalDir, in.Path)
+		sub, err := s.cfg.Sources.LocalSubdir(instanceID)
 		if err != nil {
 			return nil, nil, errInvalid("%s.path: %s", field, err)
 		}
-		loc.Path = rel
-		if err := source.CheckLocal(s.cfg.Sources.LocalDir, rel); err != nil {
+		rel, err := source.LocalPath(filepath.Join(s.cfg.Sources.LocalDir, sub), in.Path)
+		if err != nil {
+			return nil, nil, errInvalid("%s.path: %s", field, err)
+		}
+		loc.Path, loc.Dir = rel, sub
+		if err := source.CheckLocalIn(s.cfg.Sources, *loc); err != nil {
 			var se *source.Error
 			if errors.As(err, &se) {
 				return nil, nil, errInvalid("%s.path: %s", field, se.Msg)

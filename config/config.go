@@ -98,6 +98,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LocalDir:    p.str("ZIMPORT_LOCAL_IMPORT_DIR", ""),
 		S3Region:    p.str("ZIMPORT_S3_REGION", "us-east-1"),
 		S3AllowIMDS: p.bool("ZIMPORT_S3_ALLOW_IMDS"),
+		LocalShared: p.bool("ZIMPORT_LOCAL_IMPORT_SHARED"),
 	}
 	endpoints, err := source.ParseAllowList(p.getenv("ZIMPORT_S3_ALLOWED_ENDPOINTS"))
 	if err != nil {
@@ -155,6 +156,7 @@ func (c Config) Masked() map[string]string {
 		"ZIMPORT_LOCAL_IMPORT_DIR":     c.Sources.LocalDir,
 		"ZIMPORT_S3_ALLOWED_ENDPOINTS": c.Sources.S3Endpoints.String(),
 		"ZIMPORT_S3_REGION":            c.Sources.S3Region,
+		"ZIMPORT_LOCAL_IMPORT_SHARED":  strconv.FormatBool(c.Sources.LocalShared),
 		"ZIMPORT_S3_ALLOW_IMDS":        strconv.FormatBool(c.Sources.S3AllowIMDS),
 	}
 }

@@ -94,6 +94,7 @@ func newFileServers(t testing.TB) *fileServers {
 func (f *fileServers) env() []string {
 	return []string{
 		"ZIMPORT_LOCAL_IMPORT_DIR=" + f.dir,
+		"ZIMPORT_LOCAL_IMPORT_SHARED=true", // TestFiles_LocalPerInstance tests the default
 		"ZIMPORT_S3_ALLOWED_ENDPOINTS=" + f.s3Endpoint,
 		"STORAGE_EMULATOR_HOST=" + f.gcs.URL(),
 	}
@@ -579,5 +580,37 @@ func TestFiles_SurvivesWorkerKills(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("directory after kills differs from the undisturbed one (-want +got):\n%s", diff)
+	}
+}
+
+// TestFiles_LocalPerInstance: by default an instance reads only its own
+// subdirectory of the import directory, never another instance's files.
+func TestFiles_LocalPerInstance(t *testing.T) {
+	dir := t.TempDir()
+	s := newStack(t, "ZIMPORT_LOCAL_IMPORT_DIR="+dir)
+	s.startWorker("worker")
+	instA, patA := s.createInstance("Tenant A")
+	_, patB := s.createInstance("Tenant B")
+	data := []byte(`{"orgs":[{"orgId":"pi-a","org":{"name":"PI A"}}]}`)
+	os.MkdirAll(filepath.Join(dir, instA), 0o755)
+	os.WriteFile(filepath.Join(dir, instA, "a.json"), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "root.json"), data, 0o644)
+
+	id := s.submit(patA, []byte(`{"dataOrgsLocal":{"path":"a.json"}}`))
+	if job := s.waitJob(id, patA, time.Minute); job["status"] != "succeeded" || job["source"] != "local:a.json" {
+		t.Fatalf("tenant A's own file: %v", job)
+	}
+	abs := filepath.Join(dir, instA, "a.json")
+	for _, tc := range []struct{ token, body, want string }{
+		{patA, `{"dataOrgsLocal":{"path":"` + abs + `"}}`, ""},
+		{patA, `{"dataOrgsLocal":{"path":"../root.json"}}`, "is outside the import directory"},
+		{patB, `{"dataOrgsLocal":{"path":"a.json"}}`, "this instance has no import directory yet"},
+		{patB, `{"dataOrgsLocal":{"path":"../` + instA + `/a.json"}}`, "is outside the import directory"},
+		{patB, `{"dataOrgsLocal":{"path":"` + abs + `"}}`, "is outside the import directory"},
+	} {
+		code, body := s.do("POST", "/import", tc.token, []byte(tc.body))
+		if tc.want == "" && code != 202 || tc.want != "" && (code != 400 || !strings.Contains(string(body), tc.want)) {
+			t.Errorf("%s: %d %s; want %q", tc.body, code, body, tc.want)
+		}
 	}
 }

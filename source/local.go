@@ -67,11 +67,19 @@ func localBases(dir string) []string {
 // CheckLocal checks that the local file at path (see LocalPath) can be
 // read: it resolves, symlinks followed, to a regular file inside dir.
 func CheckLocal(dir, path string) error {
-	rel, err := LocalPath(dir, path)
+	return CheckLocalIn(Config{LocalDir: dir, LocalShared: true}, Location{Kind: KindLocal, Path: path})
+}
+
+// CheckLocalIn checks that the local file of loc can be read: it
+// resolves, symlinks followed, to a regular file inside its directory.
+func CheckLocalIn(cfg Config, loc Location) error {
+	dir := filepath.Join(cfg.LocalDir, loc.Dir)
+	rel, err := LocalPath(dir, loc.Path)
 	if err != nil {
 		return err
 	}
-	o, err := openLocal(Config{LocalDir: dir}, Location{Kind: KindLocal, Path: rel})
+	loc.Path = rel
+	o, err := openLocal(cfg, loc)
 	if err != nil {
 		return err
 	}
@@ -88,11 +96,22 @@ type localObject struct {
 }
 
 func openLocal(cfg Config, loc Location) (Object, error) {
-	rel, err := LocalPath(cfg.LocalDir, loc.Path)
+	if cfg.LocalDir == "" {
+		_, err := cfg.LocalSubdir("")
+		return nil, &Error{Loc: loc, Msg: err.Error()}
+	}
+	if loc.Dir != "" && (!filepath.IsLocal(loc.Dir) || strings.ContainsAny(loc.Dir, `/\`)) {
+		return nil, &Error{Loc: loc, Msg: "not a directory of the import directory"}
+	}
+	dir := filepath.Join(cfg.LocalDir, loc.Dir)
+	rel, err := LocalPath(dir, loc.Path)
 	if err != nil {
 		return nil, &Error{Loc: loc, Msg: err.Error()}
 	}
-	root, err := os.OpenRoot(cfg.LocalDir)
+	root, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) && loc.Dir != "" {
+		return nil, &Error{Loc: loc, Msg: "this instance has no import directory yet; the operator creates ZIMPORT_LOCAL_IMPORT_DIR/<instance id>"}
+	}
 	if err != nil {
 		return nil, &Error{Loc: loc, Msg: "the import directory cannot be opened"}
 	}

@@ -25,8 +25,11 @@ const (
 type Location struct {
 	Kind string `json:"kind"`
 	// Path is the object key, or the file's path relative to the local
-	// import directory.
-	Path   string `json:"path"`
+	// import directory's subdirectory Dir.
+	Path string `json:"path"`
+	// Dir is the subdirectory of the local import directory that holds the
+	// instance's files (see Config.LocalSubdir), "" when it is shared.
+	Dir    string `json:"dir,omitempty"`
 	Bucket string `json:"bucket,omitempty"`
 	// Endpoint is the S3 endpoint host[:port], empty for AWS.
 	Endpoint string `json:"endpoint,omitempty"`

@@ -70,6 +70,9 @@ func runDemo(ctx context.Context, getenv func(string) string) error {
 	}
 	fmt.Println(pretty.String())
 	if dir := getenv("ZIMPORT_LOCAL_IMPORT_DIR"); dir != "" {
+		if getenv("ZIMPORT_LOCAL_IMPORT_SHARED") != "true" {
+			dir = filepath.Join(dir, ir.InstanceID) // each instance reads only its own files
+		}
 		return demoFile(ctx, c, ir.PAT, dir)
 	}
 	return nil
@@ -80,6 +83,9 @@ func runDemo(ctx context.Context, getenv func(string) string) error {
 // progress: a file import as users run them.
 func demoFile(ctx context.Context, c demoClient, pat, dir string) error {
 	const name = "demo-generated.json"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	opts := gen.Options{Orgs: 3, Users: 500, Grants: true, Metadata: 0.5, Members: 0.2, Bad: 0.01, Seed: 1, OrgPrefix: "demo-"}
 	out, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
