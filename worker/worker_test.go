@@ -64,13 +64,23 @@ func TestUnit_RejectedDataFailsJob(t *testing.T) {
 	}
 }
 
-func TestSplit_RejectedDataFailsJob(t *testing.T) {
+// TestSplit_OrgIDWithNULFailsJob: an org id PostgreSQL cannot store (the
+// API refuses it in inline data; a file can hold it) fails the job at the
+// split, before anything is written, and the task is done.
+func TestSplit_OrgIDWithNULFailsJob(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	// The API rejects NUL in inline data; the worker's split is not strict.
 	job := e.submit(t, `{"orgs": [{"orgId": "o\u0000", "org": {"name": "Org One"}}]}`)
-	err := e.w.split(context.Background(), tasks.NewImportSplitTask(job.ID))
-	checkFailed(t, e, job.ID, err, "the database rejected the orgs of the import", "(SQLSTATE 22021)")
+	if err := e.w.split(context.Background(), tasks.NewImportSplitTask(job.ID)); err != nil {
+		t.Errorf("split = %v, want nil: the job has failed, nothing to retry", err)
+	}
+	j := e.job(t, job.ID)
+	if want := `the import data is not usable: orgs[0].orgId: must not contain the NUL character`; j.Status != store.StatusFailed || !strings.HasPrefix(j.Error, want) {
+		t.Errorf("job %s %q, want failed %q", j.Status, j.Error, want)
+	}
+	if n := e.count(t, `SELECT count(*) FROM job_units WHERE job_id = $1`, job.ID); n != 0 {
+		t.Errorf("the split recorded %d units", n)
+	}
 }
 
 func TestUnit_PayloadGone(t *testing.T) {
