@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/zimport/zimport/importdata"
 )
@@ -20,6 +21,10 @@ func init() {
 
 func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.DataOrg) error {
 	items := org.Domains
+	for i := range items {
+		// ZITADEL trims domain names before it checks and stores them.
+		items[i].V.DomainName = strings.TrimSpace(items[i].V.DomainName)
+	}
 	o := newOutcomes(a, step, len(items))
 	var names []string
 	for i, it := range items {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -42,6 +43,11 @@ var orgExisting = zerr("ORG-lapo2n", "Errors.Org.AlreadyExisting", "")
 
 // createOrg reports whether the org exists afterwards.
 func (a *applier) createOrg(ctx context.Context, step *Step, org *importdata.DataOrg) (bool, error) {
+	if org.Org != nil {
+		// ZITADEL trims org names before it checks them (domain.Org.IsValid):
+		// an empty one is invalid, and the unique name is the trimmed one.
+		org.Org.Name = strings.TrimSpace(org.Org.Name)
+	}
 	exists, err := a.orgExists(ctx, a.orgID)
 	if err != nil {
 		return false, err
