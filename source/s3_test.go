@@ -144,25 +144,23 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serveCut(w, r, f.s3, cut)
 }
 
-// serveStall answers r as h does, but sends nothing after the first cut
-// bytes of the body, until the client gives up.
-func serveStall(w http.ResponseWriter, r *http.Request, h http.Handler, cut int64) {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	body := rec.Body.Bytes()
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(rec.Code)
-	w.Write(body[:min(cut, int64(len(body)))])
-	w.(http.Flusher).Flush()
-	<-r.Context().Done()
-}
-
 // serveCut answers r as h does, but closes the connection after the
 // first cut bytes of the body.
 func serveCut(w http.ResponseWriter, r *http.Request, h http.Handler, cut int64) {
+	servePart(w, r, h, cut)
+	panic(http.ErrAbortHandler) // the connection is closed mid-body
+}
+
+// serveStall answers r as h does, but sends nothing after the first cut
+// bytes of the body, until the client gives up.
+func serveStall(w http.ResponseWriter, r *http.Request, h http.Handler, cut int64) {
+	servePart(w, r, h, cut)
+	<-r.Context().Done()
+}
+
+// servePart sends the head of h's answer to r and the first cut bytes of
+// its body.
+func servePart(w http.ResponseWriter, r *http.Request, h http.Handler, cut int64) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	body := rec.Body.Bytes()
@@ -173,7 +171,6 @@ func serveCut(w http.ResponseWriter, r *http.Request, h http.Handler, cut int64)
 	w.WriteHeader(rec.Code)
 	w.Write(body[:min(cut, int64(len(body)))])
 	w.(http.Flusher).Flush()
-	panic(http.ErrAbortHandler) // the connection is closed mid-body
 }
 
 // writeS3Error answers an S3 error document.

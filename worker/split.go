@@ -150,21 +150,11 @@ const endedPoll = 2 * time.Second
 // (canceled, timed out), so that the split of a large file stops reading.
 func (w *Worker) whileRunning(ctx context.Context, id string) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		t := time.NewTicker(endedPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if w.ended(ctx, id) {
-					cancel()
-					return
-				}
-			}
+	go every(ctx, endedPoll, func() {
+		if w.ended(ctx, id) {
+			cancel() // every returns: ctx is done
 		}
-	}()
+	})
 	return ctx, cancel
 }
 
