@@ -122,6 +122,9 @@ type ScanOptions struct {
 	Defines bool
 	// Define receives, in Defines mode, every id an element defines.
 	Define func(Definition) error
+	// Claim, when set, receives every value unique in the instance that an
+	// org name, a domain or a user claims (see Claim), in payload order.
+	Claim func(Claim) error
 	// V1 reads a v1 payload (dataOrgsv1): the members of DataOrgV1 are the
 	// known ones, type-checked in strict mode. Layouts name members as v1
 	// does (iamPolicy, secondFactors, ...).
@@ -377,6 +380,9 @@ func (s *scanner) org(index int, start int64) (OrgLayout, error) {
 // value reads a non-array member, type-checking it in strict mode.
 func (s *scanner) value(path string, f orgField) error {
 	raw, err := s.read(path)
+	if err == nil {
+		err = s.claims(f.name, -1, raw)
+	}
 	if err != nil || !s.opts.Strict {
 		return err
 	}
@@ -443,6 +449,9 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 	for s.dec.PeekKind() != ']' {
 		raw, err := s.dec.ReadValue()
 		if err != nil {
+			return nil, err
+		}
+		if err := s.claims(f.name, a.Count, raw); err != nil {
 			return nil, err
 		}
 		if s.opts.Strict {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,7 +66,8 @@ var errJobEnded = errors.New("the job is no longer running")
 // passwords, is done before the transaction opens. The deadline stops the
 // unit between steps; what is done is kept. When the job is no longer
 // running at the commit, the transaction is rolled back and the result says
-// JobEnded. A dry-run job (job.DryRun) is applied to its scratch instance
+// JobEnded. A unit that must wait for a unit of an earlier org (a value
+// both claim, see job_claims) does nothing and returns ErrBlocked. A dry-run job (job.DryRun) is applied to its scratch instance
 // (see PrepareDryRun). Data that the database refuses is an error wrapping
 // ErrRejected, and ErrRaced too when a retry may succeed,
 // whose message names the unit, its org and what PostgreSQL said.
@@ -78,8 +80,13 @@ func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts
 	}
 	a := &applier{db: s.pool, job: job, home: home, unit: u, opts: opts, raw: raw, counts: map[string]*Counts{}}
 	org, decodeErr := decodeUnit(u, raw, importdata.IsV1(job.SourceField))
-	var err error
-	if decodeErr == nil {
+	// Waiting is checked before the slow preparation and again under the
+	// unit's lock.
+	wait, err := blocked(ctx, s.pool, u)
+	if err == nil && wait {
+		return res, ErrBlocked
+	}
+	if err == nil && decodeErr == nil {
 		err = a.prepare(ctx, org)
 	}
 	if err == nil {
@@ -104,6 +111,9 @@ func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts
 			if status != StatusRunning {
 				return errJobEnded // ended while the unit prepared: spare the work
 			}
+			if wait, err := blocked(ctx, tx, u); err != nil || wait {
+				return cmp.Or(err, ErrBlocked)
+			}
 			a.orgPresent = present != nil && *present
 			if decodeErr != nil {
 				a.decodeFailed(decodeErr)
@@ -117,6 +127,8 @@ func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts
 	switch msg, raced := rejection(err); {
 	case errors.Is(err, errJobEnded):
 		return ApplyResult{JobEnded: true}, nil
+	case errors.Is(err, ErrBlocked):
+		return ApplyResult{}, err
 	case raced:
 		return ApplyResult{}, &racedError{rejectedError{msg: a.rejected(msg)}}
 	case msg != "":

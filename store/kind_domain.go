@@ -69,7 +69,8 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		case k.own && !a.overwriting():
 			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
 		case seen[k.folded]:
-			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("domain %q is listed twice", d.DomainName)))
+			// What a later chunk of the list would say: the org has it now.
+			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
 		case k.own && d.IsVerified && k.verifiedElsewhere:
 			seen[k.folded] = true
 			o.fail(i, zerr("V3-DKcYh", exists, fmt.Sprintf(
@@ -146,17 +147,11 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		case upd < len(updIdx) && updIdx[upd] == i:
 			j := upd
 			upd++
-			newlyVerified, ok := updated[known[d.DomainName].folded]
-			if !ok {
+			if !updated[known[d.DomainName].folded] {
 				o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
 				continue
 			}
-			if newlyVerified {
-				// The user-name check ignores domains this job verified.
-				o.overwrote(i, d.DomainName, domainVerifiedNow)
-			} else {
-				o.overwrote(i, d.DomainName)
-			}
+			o.overwrote(i, d.DomainName)
 			setPrimary(i, d, updVerified[j])
 		}
 	}
@@ -170,34 +165,25 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 	return o.flush()
 }
 
-// domainVerifiedNow marks (in f1) the result of a domain that the job
-// verified by overwriting it.
-const domainVerifiedNow = "verified"
-
 // updateDomains sets the names (as given) and verification of domains of
 // the org, matched ignoring case, and makes them not primary: the step then
-// makes the import's primary domain primary. It returns, for each domain it
-// updated (folded as the database's lower() does), whether the update
-// verified it (it was not verified before). A domain that another org
+// makes the import's primary domain primary. It returns the domains it
+// updated, folded as the database's lower() does. A domain that another org
 // verified is never given here as verified.
 func (a *applier) updateDomains(ctx context.Context, names []string, verified []bool) (map[string]bool, error) {
-	out := map[string]bool{}
 	if len(names) == 0 {
-		return out, nil
+		return map[string]bool{}, nil
 	}
 	rows, err := a.textRows(ctx, "update domains", `WITH old AS (
-			SELECT domain, is_verified FROM org_domains
+			SELECT domain FROM org_domains
 			WHERE instance_id = $1 AND org_id = $2 AND lower(domain) IN (SELECT lower(n) FROM unnest($3::text[]) AS n)
 			FOR UPDATE)
 		UPDATE org_domains d SET domain = t.domain, is_verified = t.verified, is_primary = false
 		FROM unnest($3::text[], $4::bool[]) AS t(domain, verified), old
 		WHERE d.instance_id = $1 AND d.org_id = $2 AND lower(d.domain) = lower(t.domain) AND old.domain = d.domain
-		RETURNING lower(d.domain), (t.verified AND NOT old.is_verified)::text`,
+		RETURNING lower(d.domain)`,
 		a.job.InstanceID, a.orgID, names, verified)
-	for _, r := range rows {
-		out[r[0]] = r[1] == "true"
-	}
-	return out, err
+	return firstColumn(rows), err
 }
 
 // insertDomains adds domains to the org and returns those it added.

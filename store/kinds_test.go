@@ -579,7 +579,7 @@ func TestApplyUnit_KindsDuplicatesInUnit(t *testing.T) {
 	]}`)
 	checkResults(t, []kindsResult{
 		resOK(0, "domains", 0, "domain", "dup.example"),
-		resFailed(0, "domains", 1, "domain", "o1_DUP.example", `Errors.Org.Domain.AlreadyExists (domain "DUP.example" is listed twice)`),
+		resFailed(0, "domains", 1, "domain", "o1_DUP.example", `Errors.Org.Domain.AlreadyExists (org "o1" has domain "DUP.example")`),
 		resOK(0, "human_users", 0, "human_user", "h1"),
 		resFailed(0, "human_users", 1, "human_user", "h1", "ID=COMMAND-ziuna Message=Errors.User.AlreadyExisting"),
 		resFailed(0, "human_users", 2, "human_user", "h2", `ID=V3-DKcYh Message=Errors.User.AlreadyExists (user name "Alice" is taken)`),

@@ -443,11 +443,11 @@ func nameTaken(name string) string {
 // Errors.User.DomainNotAllowedAsUsername when its name ends in "@domain"
 // and another org has verified that domain, ignoring case (ZITADEL's
 // ImportHuman, reference §4.3.3; its AddMachine does not check machine
-// users); this holds for an update with OVERWRITE too. A domain that this
-// job added or verified does not count: ZITADEL imports org after org, zimport in
-// parallel, and whether another org's unit had committed it would decide
-// the outcome by chance. The names, their holders and their domains are
-// looked up in one query.
+// users); this holds for an update with OVERWRITE too. A domain that an
+// earlier org of the job verified counts, one of a later org does not: the
+// units that share a user name or a domain wait for those of earlier orgs
+// (job_claims), as ZITADEL imports org after org. The names, their holders
+// and their domains are looked up in one query.
 func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, typ, existsMsg string) ([]newUser, error) {
 	if len(users) == 0 {
 		return nil, nil
@@ -473,12 +473,8 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 	rows, err := a.textRows(ctx, "look up user names", `SELECT t.n, lower(t.n),
 			coalesce((SELECT id FROM users WHERE instance_id = $1 AND username_scope = $3 AND lower(username) = lower(t.n)), ''),
 			CASE WHEN t.d = '' THEN '' ELSE coalesce((SELECT d.org_id FROM org_domains d WHERE d.instance_id = $1 AND d.is_verified
-				AND lower(d.domain) = lower(t.d) AND d.org_id <> $5 AND NOT EXISTS (
-					SELECT 1 FROM job_results r JOIN job_orgs o ON o.job_id = r.job_id AND o.org_index = r.org_index
-					WHERE r.job_id = $6 AND r.step = $7 AND o.org_id = d.org_id AND r.id = d.domain
-						AND (r.outcome = 'ok' OR r.outcome = 'overwritten' AND r.f1 = $8))), '') END
-		FROM unnest($2::text[], $4::text[]) AS t(n, d)`, a.job.InstanceID, names, scope, domains, a.orgID,
-		a.unit.JobID, registry["domains"].number(), domainVerifiedNow)
+				AND lower(d.domain) = lower(t.d) AND d.org_id <> $5 LIMIT 1), '') END
+		FROM unnest($2::text[], $4::text[]) AS t(n, d)`, a.job.InstanceID, names, scope, domains, a.orgID)
 	if err != nil {
 		return nil, err
 	}

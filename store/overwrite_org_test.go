@@ -92,9 +92,9 @@ func TestApplyUnit_OverwriteDomains(t *testing.T) {
 	primary := kindsResult{Org: 0, Step: "domains", Item: 4, Sub: 1, Outcome: "error", Type: "domain_isprimary", ID: "o1_A.example",
 		Msg: `ID=ORG-Ggd32 Message=Errors.Org.DomainNotVerified (domain "A.example" is not verified and cannot be primary)`}
 	checkResults(t, []kindsResult{
-		{Step: "domains", Outcome: outcomeOverwritten, Type: "domain", ID: "b.example", F: []string{domainVerifiedNow}}, // verified now
+		overwrittenResult(0, "domains", 0, "domain", "b.example"),
 		// The same domain twice in one file: the second is an error.
-		resFailed(0, "domains", 1, "domain", "o1_B.EXAMPLE", `ID=COMMA-Bd2jj Message=Errors.Org.Domain.AlreadyExists (domain "B.EXAMPLE" is listed twice)`),
+		resFailed(0, "domains", 1, "domain", "o1_B.EXAMPLE", `ID=COMMA-Bd2jj Message=Errors.Org.Domain.AlreadyExists (org "o1" has domain "B.EXAMPLE")`),
 		// Verified by o2: it cannot be verified in o1 too.
 		resFailed(0, "domains", 2, "domain", "o1_c.example", `ID=V3-DKcYh Message=Errors.Org.Domain.AlreadyExists `+
 			`(domain "c.example" is verified by another org; it cannot be verified in org "o1" too and was not overwritten)`),

@@ -60,6 +60,11 @@ func unflatSpans(flat []int64) []Span {
 	return out
 }
 
+// beginner opens transactions: the pool, or one of its connections.
+type beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
 // UnitKey names a unit.
 type UnitKey struct {
 	JobID    string
@@ -79,7 +84,14 @@ type SplitOrg struct {
 // Data the database refuses (an org id holding NUL) is ErrRejected.
 // The version of an import file, pin, is recorded too (nil for inline data).
 func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, units []Unit, totals map[string]int, pin *source.Version) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return saveSplit(ctx, s.pool, jobID, orgs, units, totals, pin, nil)
+}
+
+// saveSplit is SaveSplit in a transaction of db, which also runs more, when
+// set, after the units are saved.
+func saveSplit(ctx context.Context, db beginner, jobID string, orgs []SplitOrg, units []Unit, totals map[string]int, pin *source.Version,
+	more func(pgx.Tx) error) error {
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var stage int
 		if err := tx.QueryRow(ctx, `SELECT stage FROM jobs WHERE id = $1 FOR NO KEY UPDATE`, jobID).Scan(&stage); err != nil {
 			return fmt.Errorf("lock job: %w", err)
@@ -102,6 +114,11 @@ func (s *Store) SaveSplit(ctx context.Context, jobID string, orgs []SplitOrg, un
 			}))
 		if err != nil {
 			return fmt.Errorf("save units: %w", err)
+		}
+		if more != nil {
+			if err := more(tx); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE jobs SET totals = $2, source_version = coalesce($3, source_version),
 			source_size = coalesce($4, source_size) WHERE id = $1`, jobID, totals, pin, pinSize(pin)); err != nil {

@@ -46,7 +46,12 @@ func NewImportSplitTask(jobID string) *asynq.Task {
 
 // NewImportUnitTask returns the task that applies one unit.
 func NewImportUnitTask(p UnitPayload) *asynq.Task {
-	return newTask(TypeImportUnit, p, fmt.Sprintf("unit:%s:%d:%d:%d", p.JobID, p.Stage, p.OrgIndex, p.Seq), 30*time.Minute)
+	return newTask(TypeImportUnit, p, UnitTaskID(p), 30*time.Minute)
+}
+
+// UnitTaskID is the asynq task id of a unit.
+func UnitTaskID(p UnitPayload) string {
+	return fmt.Sprintf("unit:%s:%d:%d:%d", p.JobID, p.Stage, p.OrgIndex, p.Seq)
 }
 
 // NewImportDeadlineTask returns the task that ends a job still running at its deadline.

@@ -82,15 +82,22 @@ func (w *Worker) ended(ctx context.Context, id string) bool {
 }
 
 // saveSplit scans the job's data, its stored payload or its file (pinning
-// the file's version), and records its orgs and units.
+// the file's version), and records its orgs, its units and the values that
+// units of different orgs claim (store.SplitTables).
 func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	ctx, stop := w.whileRunning(ctx, job.ID)
 	defer stop()
+	tables, err := w.st.NewSplitTables(ctx)
+	if err != nil {
+		return err
+	}
+	defer tables.Close()
 	var src io.Reader
 	var pin *source.Version
 	var orgStarts []int64
 	checkTwice := func() error { return nil }
-	opts := importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: importdata.IsV1(job.SourceField)}
+	opts := importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: importdata.IsV1(job.SourceField),
+		Claim: func(c importdata.Claim) error { return tables.Claim(ctx, c) }}
 	if job.Source == nil {
 		src = w.st.PayloadReader(ctx, job.ID, job.SourceSize, 0)
 	} else {
@@ -108,15 +115,10 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 		src, pin = r, &v
 		// Inline data was checked at the API; a file's ids go to the
 		// database, which finds an id given in two orgs in bounded memory.
-		defs, err := w.st.NewDefinitions(ctx)
-		if err != nil {
-			return err
-		}
-		defer defs.Close()
 		opts.Defines = true
-		opts.Define = func(d importdata.Definition) error { return defs.Add(ctx, d) }
+		opts.Define = func(d importdata.Definition) error { return tables.Define(ctx, d) }
 		checkTwice = func() error {
-			d, first, found, err := defs.FirstTwice(ctx)
+			d, first, found, err := tables.FirstTwice(ctx)
 			if err != nil || !found {
 				return err
 			}
@@ -127,7 +129,7 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	var orgs []store.SplitOrg
 	var units []store.Unit
 	totals := map[string]int{}
-	err := importdata.ScanOrgs(src, opts, func(org importdata.OrgLayout) error {
+	err = importdata.ScanOrgs(src, opts, func(org importdata.OrgLayout) error {
 		orgs = append(orgs, store.SplitOrg{Index: org.Index, OrgID: org.OrgID})
 		orgStarts = append(orgStarts, org.Start)
 		units = append(units, planUnits(job.ID, org, steps, totals, opts.V1)...)
@@ -140,7 +142,7 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 		return fmt.Errorf("split job %s: %w", job.ID, err)
 	}
 	w.log.Info("import split", zap.String("job_id", job.ID), zap.Int("orgs", len(orgs)), zap.Int("units", len(units)))
-	return w.st.SaveSplit(ctx, job.ID, orgs, units, totals, pin)
+	return tables.Save(ctx, job.ID, orgs, units, totals, pin)
 }
 
 // endedPoll is how often a split looks whether its job has ended.

@@ -53,6 +53,9 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		res, err := w.st.ApplyUnit(ctx, job, u, raw, store.ApplyOptions{BcryptCost: w.cfg.BcryptCost, Seal: w.cfg.Seal})
+		if errors.Is(err, store.ErrBlocked) {
+			return err // asynq retries it (not as a failure), or the unit it waits for wakes it
+		}
 		if n, _ := asynq.GetRetryCount(ctx); errors.Is(err, store.ErrRaced) && n < racedRetries {
 			return err // asynq retries; the parallel unit has committed by then
 		}
@@ -70,7 +73,47 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 		}
 		w.log.Debug("unit applied", fields...)
 	}
+	w.wake(ctx, key)
 	return w.enqueueUnits(ctx, job.ID, key)
+}
+
+// wake runs now the units that unit k, done, may have kept waiting
+// (store.ErrBlocked), rather than at their next retry. A unit that is not
+// waiting in asynq's retry set is left alone: it is running and retries, or
+// has not been enqueued yet.
+func (w *Worker) wake(ctx context.Context, k store.UnitKey) {
+	if w.cfg.Tasks == nil {
+		return
+	}
+	keys, err := w.st.Waiting(ctx, k)
+	if err != nil {
+		w.log.Warn("find waiting units", zap.String("job_id", k.JobID), zap.Error(err))
+		return
+	}
+	for _, k := range keys {
+		p := tasks.UnitPayload{JobID: k.JobID, Stage: k.Stage, OrgIndex: k.OrgIndex, Seq: k.Seq}
+		if err := w.cfg.Tasks.RunTask(tasks.Queue, tasks.UnitTaskID(p)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			w.log.Debug("wake unit", zap.String("job_id", k.JobID), zap.Int("org_index", k.OrgIndex), zap.Error(err))
+		}
+	}
+}
+
+// IsFailure tells asynq which errors of a handler are failures: a unit that
+// waits (store.ErrBlocked) is retried without counting as one.
+func IsFailure(err error) bool { return !errors.Is(err, store.ErrBlocked) }
+
+// blockedRetry is how long a waiting unit stays in asynq's retry set when
+// no unit wakes it.
+const blockedRetry = time.Second
+
+// RetryDelay is asynq's RetryDelayFunc for the import tasks: a waiting unit
+// is retried after blockedRetry, other tasks after a second per retry, up
+// to 30 s.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, store.ErrBlocked) {
+		return blockedRetry
+	}
+	return min(time.Duration(n+1)*time.Second, 30*time.Second)
 }
 
 // unitBytes reads the bytes unit u decodes, from the stored payload or

@@ -36,6 +36,14 @@ type Config struct {
 	Retention time.Duration
 	// Sources are the rules for import files.
 	Sources source.Config
+	// Tasks, when set, wakes units that wait in asynq's retry set;
+	// *asynq.Inspector is one.
+	Tasks TaskRunner
+}
+
+// TaskRunner moves a task of asynq's retry or scheduled set to pending.
+type TaskRunner interface {
+	RunTask(queue, id string) error
 }
 
 // Worker runs the import tasks.

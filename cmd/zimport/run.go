@@ -148,10 +148,14 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency: cfg.WorkerConcurrency,
 		Queues:      map[string]int{tasks.Queue: 1},
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
-			return min(time.Duration(n+1)*time.Second, 30*time.Second)
-		},
+		RetryDelayFunc: worker.RetryDelay,
+		IsFailure:      worker.IsFailure,
+		// Waiting units are retried after a second when nothing wakes them.
+		DelayedTaskCheckInterval: 500 * time.Millisecond,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			if !worker.IsFailure(err) {
+				return
+			}
 			id, _ := asynq.GetTaskID(ctx)
 			retried, _ := asynq.GetRetryCount(ctx)
 			wlog.Warn("task failed", zap.String("task_type", t.Type()), zap.String("task_id", id), zap.Int("attempt", retried+1), zap.Error(err))
@@ -164,7 +168,10 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 		ShutdownTimeout:   30 * time.Second,
 	})
 	mux := asynq.NewServeMux()
-	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost, Seal: box, Retention: cfg.ResultRetention, Sources: cfg.Sources})
+	inspector := asynq.NewInspector(redisOpt)
+	defer inspector.Close()
+	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost, Seal: box,
+		Retention: cfg.ResultRetention, Sources: cfg.Sources, Tasks: inspector})
 	w.Register(mux)
 	mux.HandleFunc(tasks.TypeInstanceCreate, worker.CreateInstanceHandler(st, box,
 		instance.BuildConfig{ExternalDomain: cfg.ExternalDomain, BcryptCost: cfg.BcryptCost}, log))

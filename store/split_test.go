@@ -8,10 +8,10 @@ import (
 	"github.com/zimport/zimport/importdata"
 )
 
-// TestDefinitions_FirstTwice: the id reported is the first, in file order,
+// TestSplitTables_FirstTwice: the id reported is the first, in file order,
 // that a later org gives again; ids repeated within one org are left to
 // their units; many ids go through more than one batch.
-func TestDefinitions_FirstTwice(t *testing.T) {
+func TestSplitTables_FirstTwice(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	def := func(org int, path, kind, key string) importdata.Definition {
@@ -34,13 +34,13 @@ func TestDefinitions_FirstTwice(t *testing.T) {
 		{"the earlier of two", []importdata.Definition{def(0, "a", "user id", "z"), def(1, "b", "user id", "y"), def(2, "c", "user id", "y"), def(3, "d", "user id", "z")}, "c", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := s.NewDefinitions(ctx)
+			d, err := s.NewSplitTables(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer d.Close()
 			for _, x := range tc.defs {
-				if err := d.Add(ctx, x); err != nil {
+				if err := d.Define(ctx, x); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -54,18 +54,18 @@ func TestDefinitions_FirstTwice(t *testing.T) {
 		})
 	}
 	t.Run("batches", func(t *testing.T) {
-		d, err := s.NewDefinitions(ctx)
+		d, err := s.NewSplitTables(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer d.Close()
-		n := 2*definitionBatch + 7
+		n := 2*splitBatch + 7
 		for i := range n {
-			if err := d.Add(ctx, def(i/1000, fmt.Sprintf("orgs[%d].humanUsers[%d]", i/1000, i%1000), "user id", fmt.Sprintf("u%d", i))); err != nil {
+			if err := d.Define(ctx, def(i/1000, fmt.Sprintf("orgs[%d].humanUsers[%d]", i/1000, i%1000), "user id", fmt.Sprintf("u%d", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
-		d.Add(ctx, def(n/1000+1, "last", "user id", "u5"))
+		d.Define(ctx, def(n/1000+1, "last", "user id", "u5"))
 		got, first, found, err := d.FirstTwice(ctx)
 		if err != nil || !found || got.Path != "last" || first != 0 {
 			t.Errorf("FirstTwice = %+v, orgs[%d], %v, %v; want last, orgs[0]", got, first, found, err)

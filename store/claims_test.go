@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zimport/zimport/importdata"
+)
+
+// claimsPayload has orgs that claim the same values: "Acme" (orgs 0 and 2),
+// user name "bob" (orgs 0, 1 and 3), domain shared.example (read by user
+// names of orgs 1 and 4, verified by org 3).
+const claimsPayload = `{"orgs": [
+	{"orgId": "o0", "org": {"name": "Acme"}, "humanUsers": [` + claimsUser0 + `]},
+	{"orgId": "o1", "org": {"name": "Beta"}, "humanUsers": [` + claimsUser1 + `]},
+	{"orgId": "o2", "org": {"name": " acme "}},
+	{"orgId": "o3", "org": {"name": "Gamma"}, "domains": [{"domainName": "Shared.Example", "isVerified": true}],
+		"humanUsers": [{"userId": "u3", "user": {"userName": "bob", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "b@x.example"}}}]},
+	{"orgId": "o4", "org": {"name": "Delta"},
+		"humanUsers": [{"userId": "u4", "user": {"userName": "dave@shared.example", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "d@x.example"}}}]}]}`
+
+const (
+	claimsUser0 = `{"userId": "u0", "user": {"userName": "bob", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "b@x.example"}}}`
+	claimsUser1 = `{"userId": "u1a", "user": {"userName": "alice@shared.example", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "a@x.example"}}},
+		{"userId": "u1b", "user": {"userName": " BOB", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "b@x.example"}}}`
+)
+
+// TestClaims_EarlierOrgWins splits a payload whose orgs claim the same org
+// name, user name and domain, with one unit per org, and applies the units
+// last org first, over and over: a unit waits (ErrBlocked) until every
+// unit of an earlier org that claims one of its values is done, Waiting
+// names the units to wake, and the outcome is that of org after org.
+func TestClaims_EarlierOrgWins(t *testing.T) {
+	t.Parallel()
+	s := newKindsStore(t)
+	ctx := context.Background()
+	split, orgs := kindsDecode(t, claimsPayload)
+	var units []Unit
+	for i := range orgs {
+		units = append(units, Unit{Stage: StagePass1, OrgIndex: i, Steps: []string{"org", "domains", "human_users"}})
+	}
+	job, _, err := s.CreateJob(ctx, NewJob{Kind: KindImport, InstanceID: kindsInstance, Caller: "test", OnConflict: "FAIL", Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job, err = s.StartJob(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range units {
+		units[i].JobID = job.ID
+	}
+	tables, err := s.NewSplitTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tables.Close()
+	opts := importdata.ScanOptions{ChunkSize: 100, Claim: func(c importdata.Claim) error { return tables.Claim(ctx, c) }}
+	if err := importdata.ScanOrgs(strings.NewReader(claimsPayload), opts, func(importdata.OrgLayout) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := tables.Save(ctx, job.ID, split, units, map[string]int{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkKindsRows(t, s, []kindsRowCheck{{`SELECT kind, key, org_index, stage, seq, takes FROM job_claims WHERE job_id = '` + job.ID + `' ORDER BY 1, 2, 3`,
+		[][]string{
+			{"domain", "shared.example", "1", "1", "0", "false"},
+			{"domain", "shared.example", "3", "1", "0", "true"},
+			{"domain", "shared.example", "4", "1", "0", "false"},
+			{"org_name", "acme", "0", "1", "0", "true"},
+			{"org_name", "acme", "2", "1", "0", "true"},
+			{"user_name", "bob", "0", "1", "0", "true"},
+			{"user_name", "bob", "1", "1", "0", "true"},
+			{"user_name", "bob", "3", "1", "0", "true"},
+		}}})
+
+	var order []int
+	for pass := 0; len(order) < len(units) && pass < len(units); pass++ {
+		var applied []int
+		for i := len(units) - 1; i >= 0; i-- {
+			if slices.Contains(order, i) {
+				continue
+			}
+			_, err := s.ApplyUnit(ctx, job, units[i], orgs[i], kindsOpts)
+			switch {
+			case errors.Is(err, ErrBlocked):
+			case err != nil:
+				t.Fatalf("apply unit of org %d: %v", i, err)
+			default:
+				applied = append(applied, i)
+			}
+		}
+		if pass == 0 {
+			// Org 0 waits for nothing; it wakes the first later taker of
+			// each of its values: org 2 (acme) and org 1 (bob).
+			if !slices.Equal(applied, []int{0}) {
+				t.Fatalf("first pass applied orgs %v, want [0]", applied)
+			}
+			waiting, err := s.Waiting(ctx, UnitKey{JobID: job.ID, Stage: StagePass1, OrgIndex: 0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var woken []int
+			for _, k := range waiting {
+				woken = append(woken, k.OrgIndex)
+			}
+			if !slices.Equal(woken, []int{1, 2}) {
+				t.Errorf("Waiting(org 0) = orgs %v, want [1 2]", woken)
+			}
+		}
+		order = append(order, applied...)
+	}
+	// Pass 2: orgs 2 and 1 (org 3 waits for org 1's bob); pass 3: org 3;
+	// pass 4: org 4, which waits for org 3's domain.
+	if want := []int{0, 2, 1, 3, 4}; !slices.Equal(order, want) {
+		t.Errorf("units applied in order %v, want %v", order, want)
+	}
+	checkKindsRows(t, s, []kindsRowCheck{
+		{`SELECT id, name FROM orgs ORDER BY 1`, [][]string{{"o0", "Acme"}, {"o1", "Beta"}, {"o3", "Gamma"}, {"o4", "Delta"}}},
+		{`SELECT org_index, outcome, coalesce(message, '') FROM job_results WHERE job_id = '` + job.ID + `' AND type = 'org' ORDER BY 1`,
+			[][]string{{"0", "ok", ""}, {"1", "ok", ""}, {"2", "error", `ID=ORG-lapo2n Message=Errors.Org.AlreadyExists (an org named "acme" exists)`},
+				{"3", "ok", ""}, {"4", "ok", ""}}},
+	})
+	checkResults(t, []kindsResult{
+		resOK(0, "human_users", 0, "human_user", "u0"),
+		resOK(1, "human_users", 0, "human_user", "u1a"), // org 3 verifies shared.example later
+		resFailed(1, "human_users", 1, "human_user", "u1b", `Errors.User.AlreadyExists (user name "BOB" is taken)`),
+		resOK(3, "domains", 0, "domain", "Shared.Example"),
+		resFailed(3, "human_users", 0, "human_user", "u3", `Errors.User.AlreadyExists (user name "bob" is taken)`),
+		resFailed(4, "human_users", 0, "human_user", "u4", `Errors.User.DomainNotAllowedAsUsername`),
+	}, kindsResults(t, s, job.ID))
+}
