@@ -146,8 +146,8 @@ const housekeepingInterval = 2 * time.Second
 func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *store.Store, client *asynq.Client, box *seal.Box, redisOpt asynq.RedisClientOpt) error {
 	wlog := log.Named("asynq")
 	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency: cfg.WorkerConcurrency,
-		Queues:      map[string]int{tasks.Queue: 1},
+		Concurrency:    cfg.WorkerConcurrency,
+		Queues:         map[string]int{tasks.Queue: 1},
 		RetryDelayFunc: worker.RetryDelay,
 		IsFailure:      worker.IsFailure,
 		// Waiting units are retried after a second when nothing wakes them.
