@@ -363,9 +363,9 @@ func TestApplyUnit_HashesOutsideTransaction(t *testing.T) {
 			"email": {"email": "o@x.example"}, "hashedPassword": {"value": "`+bcryptOfPassword+`"}}}]}]}`)
 	split, orgs := kindsDecode(t, `{"orgs": [{"orgId": "o1",
 		"humanUsers": [
-			{"userId": "h1", "user": {"userName": "a", "profile": {"firstName": "A", "lastName": "A"}, "email": {"email": "a@x.example"}, "password": "pw-a"}},
-			{"userId": "h9", "user": {"userName": "o2", "profile": {"firstName": "O", "lastName": "O"}, "email": {"email": "o@x.example"}, "password": "pw-o"}},
-			{"userId": "h2", "user": {"userName": "b", "profile": {"firstName": "B", "lastName": "B"}, "email": {"email": "b@x.example"}, "password": "pw-b"}}]}]}`)
+			{"userId": "h1", "user": {"userName": "a", "profile": {"firstName": "A", "lastName": "A"}, "email": {"email": "a@x.example"}, "password": "Passw0rd!a"}},
+			{"userId": "h9", "user": {"userName": "o2", "profile": {"firstName": "O", "lastName": "O"}, "email": {"email": "o@x.example"}, "password": "Passw0rd!o"}},
+			{"userId": "h2", "user": {"userName": "b", "profile": {"firstName": "B", "lastName": "B"}, "email": {"email": "b@x.example"}, "password": "Passw0rd!b"}}]}]}`)
 	r := startKindsJob(t, s, importdata.OnConflictFail, split, []Unit{{Stage: StagePass1, Steps: []string{"org", "human_users"}}}, orgs)
 
 	var mu sync.Mutex
@@ -384,14 +384,14 @@ func TestApplyUnit_HashesOutsideTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(hashed)
-	if diff := cmp.Diff([]string{"pw-a", "pw-b"}, hashed); diff != "" {
+	if diff := cmp.Diff([]string{"Passw0rd!a", "Passw0rd!b"}, hashed); diff != "" {
 		t.Errorf("hashed passwords (-want +got):\n%s", diff)
 	}
 	var hash string
 	if err := s.pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = 'h2'`).Scan(&hash); err != nil {
 		t.Fatal(err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("pw-b")) != nil {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("Passw0rd!b")) != nil {
 		t.Errorf("hash of h2 does not match its password")
 	}
 }

@@ -77,6 +77,10 @@ func insertInstance(ctx context.Context, tx pgx.Tx, p instance.Plan) error {
 		}
 		return fmt.Errorf("insert instance: %w", err)
 	}
+	if _, err := tx.Exec(ctx, `INSERT INTO instance_policies (instance_id, kind, policy)
+		SELECT $1, kind, policy FROM default_policies`, p.InstanceID); err != nil {
+		return fmt.Errorf("insert default policies: %w", err)
+	}
 	for _, d := range p.Domains {
 		if _, err := tx.Exec(ctx, `INSERT INTO instance_domains (domain, instance_id, is_primary, generated)
 			VALUES ($1, $2, $3, $4)`, d.Name, p.InstanceID, d.Primary, d.Generated); err != nil {

@@ -8,8 +8,12 @@ import (
 	"github.com/zimport/zimport/importdata"
 )
 
-// step adds the org's domains; a domain may be verified directly (no DNS
-// challenge) and made the org's primary domain. With onConflict OVERWRITE a
+// step adds the org's domains. Under a domain policy that does not validate
+// org domains (the instance's default, ZITADEL's), a domain is verified when
+// it is added, and one that another org verified is an error and is not
+// added; under one that does, it is verified when the import says so (no
+// DNS challenge), else added unverified. A verified domain may be made the
+// org's primary domain. With onConflict OVERWRITE a
 // domain the org has is updated: its verification and whether it is
 // primary (a domain made primary un-primaries the org's other one).
 func init() {
@@ -37,6 +41,14 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 	if len(names) == 0 {
 		return o.flush()
 	}
+	// Under a domain policy that does not validate org domains (ZITADEL's
+	// default), a domain is verified when it is added (AddOrgDomain);
+	// otherwise only when the import says isVerified (VerifyOrgDomain).
+	_, validates, err := a.domainPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	verify := func(d importdata.Domain) bool { return d.IsVerified || !validates }
 	// Per name: its folded form (as the database folds it), whether this org
 	// has it, and whether another org of the instance verified it.
 	rows, err := a.textRows(ctx, "look up domains", `SELECT n, lower(n),
@@ -71,7 +83,7 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		case seen[k.folded]:
 			// What a later chunk of the list would say: the org has it now.
 			o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
-		case k.own && d.IsVerified && k.verifiedElsewhere:
+		case k.own && verify(d) && k.verifiedElsewhere:
 			seen[k.folded] = true
 			o.fail(i, zerr("V3-DKcYh", exists, fmt.Sprintf(
 				"domain %q is verified by another org; it cannot be verified in org %q too and was not overwritten", d.DomainName, a.orgID)))
@@ -79,12 +91,14 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 			seen[k.folded] = true
 			updIdx = append(updIdx, i)
 			updNames = append(updNames, d.DomainName)
-			updVerified = append(updVerified, d.IsVerified)
+			updVerified = append(updVerified, verify(d))
+		case k.verifiedElsewhere && !validates:
+			o.fail(i, verifiedElsewhere(d.DomainName))
 		default:
 			seen[k.folded] = true
 			idx = append(idx, i)
 			insNames = append(insNames, d.DomainName)
-			insVerified = append(insVerified, d.IsVerified && !k.verifiedElsewhere)
+			insVerified = append(insVerified, verify(d) && !k.verifiedElsewhere)
 		}
 	}
 
@@ -96,10 +110,11 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 	if err != nil {
 		return err
 	}
-	// A domain verified by another org meanwhile is added unverified.
+	// A domain verified by another org meanwhile is added unverified when
+	// the policy validates domains (else it is an error, below).
 	var retry []string
 	for j, name := range insNames {
-		if !inserted[name] && insVerified[j] {
+		if !inserted[name] && insVerified[j] && validates {
 			retry = append(retry, name)
 			insVerified[j] = false
 		}
@@ -134,7 +149,11 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		case ins < len(idx) && idx[ins] == i:
 			j := ins
 			ins++
-			if !inserted[d.DomainName] {
+			switch {
+			case !inserted[d.DomainName] && insVerified[j] && !validates:
+				o.fail(i, verifiedElsewhere(d.DomainName))
+				continue
+			case !inserted[d.DomainName]:
 				o.exists(i, zerr("COMMA-Bd2jj", exists, fmt.Sprintf("org %q has domain %q", a.orgID, d.DomainName)))
 				continue
 			}
@@ -163,6 +182,14 @@ func applyDomains(ctx context.Context, a *applier, step *Step, org *importdata.D
 		}
 	}
 	return o.flush()
+}
+
+// verifiedElsewhere is the error of a domain that another org verified,
+// which cannot be added verified: the verified-domain unique constraint of
+// ZITADEL.
+func verifiedElsewhere(domain string) string {
+	return zerr("V3-DKcYh", "Errors.Org.Domain.AlreadyExists",
+		fmt.Sprintf("domain %q is verified by another org; it was not added", domain))
 }
 
 // updateDomains sets the names (as given) and verification of domains of

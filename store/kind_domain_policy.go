@@ -38,15 +38,18 @@ func applyDomainPolicy(ctx context.Context, a *applier, step *Step, org *importd
 
 // domainPolicyScope returns the error of a policy that would change
 // userLoginMustBeDomain of an org that has users (an org without a policy
-// has it false): the scope in which their names are unique would change
+// has the instance's default): the scope in which their names are unique would change
 // (from the instance to the org or back), and names unique in one scope may
 // clash in the other.
 func domainPolicyScope(ctx context.Context, a *applier, p *importdata.AddCustomDomainPolicyRequest) (string, error) {
-	var current, hasUsers bool
-	if err := a.db.QueryRow(ctx, `SELECT
-			coalesce((SELECT user_login_must_be_domain FROM domain_policies WHERE instance_id = $1 AND org_id = $2), false),
-			EXISTS (SELECT 1 FROM users WHERE instance_id = $1 AND org_id = $2)`, a.job.InstanceID, a.orgID).Scan(&current, &hasUsers); err != nil {
-		return "", fmt.Errorf("look up domain policy: %w", err)
+	current, _, err := a.domainPolicy(ctx)
+	if err != nil {
+		return "", err
+	}
+	var hasUsers bool
+	if err := a.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE instance_id = $1 AND org_id = $2)`,
+		a.job.InstanceID, a.orgID).Scan(&hasUsers); err != nil {
+		return "", fmt.Errorf("look up users of the org: %w", err)
 	}
 	if current == p.UserLoginMustBeDomain || !hasUsers {
 		return "", nil

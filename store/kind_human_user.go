@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/language"
@@ -31,11 +34,14 @@ func init() {
 const humanExists = "ID=COMMAND-ziuna Message=Errors.User.AlreadyExisting"
 
 // checkHumanUsers records in o the users that break their rules and returns
-// the others.
+// the others. A user without an id gets one (generatedUserID) first.
 func checkHumanUsers(a *applier, o *outcomes, items importdata.Items[importdata.DataHumanUser]) []newUser {
 	var users []newUser
 	for i, it := range items {
-		u := it.V
+		if it.Err == nil && it.V.UserID == "" {
+			items[i].V.UserID = generatedUserID(a.orgID, it.V.User.UserName)
+		}
+		u := items[i].V
 		o.setID(i, u.UserID)
 		if !o.check(i, "humanUsers", it.Err, &u, "USER-4M90d", "Errors.User.Invalid") {
 			continue
@@ -275,4 +281,14 @@ func (a *applier) checkPasswords(ctx context.Context, o *outcomes, org *importda
 		kept = append(kept, nu)
 	}
 	return kept, nil
+}
+
+// generatedUserID is the id of a human user imported without one. ZITADEL
+// generates one (and lists "" as its id); zimport derives a number of 18
+// digits, like ZITADEL's ids, from the org and the folded user name, so that
+// the same file gives the same ids and results on every run, and a re-run
+// finds the users it created.
+func generatedUserID(orgID, userName string) string {
+	h := sha256.Sum256([]byte("zimport/user-id\x00" + orgID + "\x00" + strings.ToLower(strings.TrimSpace(userName))))
+	return strconv.FormatUint(binary.BigEndian.Uint64(h[:8])%9e17+1e17, 10)
 }

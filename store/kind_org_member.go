@@ -28,8 +28,7 @@ func applyOrgMembers(ctx context.Context, a *applier, step *Step, org *importdat
 		if !o.check(i, "orgMembers", it.Err, &m, "ORG-4m9fs", "Errors.Org.MemberInvalid") {
 			continue
 		}
-		if len(m.Roles) == 0 {
-			o.fail(i, zerr("ORG-4m9fs", "Errors.Org.MemberInvalid", a.path("orgMembers", i)+".roles: is required"))
+		if !o.checkRoles(i, a.path("orgMembers", i), m.Roles, orgMemberRoles) {
 			continue
 		}
 		users = append(users, m.UserID)
@@ -86,6 +85,38 @@ func applyOrgMembers(ctx context.Context, a *applier, step *Step, org *importdat
 		upd.settle(o, updated, true, orgMemberExists, entry)
 	}
 	return o.flush()
+}
+
+// memberRole is how a member kind's roles are checked: its error when they
+// are missing and when one is not of the kind (ZITADEL's ids), the kind's
+// name and role prefix, and the check.
+type memberRole struct {
+	missingID, invalidID, key, kind, prefix string
+	invalid                                 func(roles []string) []string
+}
+
+var (
+	orgMemberRoles = memberRole{"ORG-4m9fs", "Org-4N8es", "Errors.Org.MemberInvalid", "org", importdata.OrgRolePrefix,
+		importdata.InvalidOrgMemberRoles}
+	projectMemberRoles = memberRole{"PROJECT-W8m4l", "PROJECT-3m9ds", "Errors.Project.Member.Invalid", "project",
+		importdata.ProjectRolePrefix, func(r []string) []string { return importdata.InvalidRoles(r, importdata.ProjectRolePrefix) }}
+	projectGrantMemberRoles = memberRole{"PROJECT-8fi7G", "PROJECT-m9gKK", "Errors.Project.Grant.Member.Invalid", "project grant",
+		importdata.ProjectGrantRolePrefix, func(r []string) []string { return importdata.InvalidRoles(r, importdata.ProjectGrantRolePrefix) }}
+)
+
+// checkRoles records the error of member i, at path, whose roles are
+// missing or not all of the member's kind; it reports whether they are
+// fine.
+func (o *outcomes) checkRoles(i int, path string, roles []string, k memberRole) bool {
+	if len(roles) == 0 {
+		o.fail(i, zerr(k.missingID, k.key, path+".roles: is required"))
+		return false
+	}
+	if bad := k.invalid(roles); len(bad) > 0 {
+		o.fail(i, zerr(k.invalidID, k.key, path+".roles: "+importdata.RolesProblem(bad, k.kind, k.prefix)))
+		return false
+	}
+	return true
 }
 
 // memberRows are the members (of an org, project or project grant) to

@@ -47,8 +47,9 @@ func applyPasswordComplexityPolicy(ctx context.Context, a *applier, step *Step, 
 // org: the one the unit imports (its step runs before human users; in
 // prepare, before the unit's transaction, it is not written yet) when it
 // passes its checks and is written, that is when the org has none or
-// onConflict is OVERWRITE, else the one in the directory, else nil: no
-// rules, since zimport has no instance default policy. It works in prepare
+// onConflict is OVERWRITE, else the one in the directory, else the
+// instance's default (ZITADEL's: 8 characters with a lower and an upper case
+// letter, a number and a symbol), else nil: no rules. It works in prepare
 // and in apply.
 func (a *applier) complexityPolicy(ctx context.Context, org *importdata.DataOrg) (*importdata.AddCustomPasswordComplexityPolicyRequest, error) {
 	imported := a.importedComplexityPolicy(org)
@@ -67,7 +68,13 @@ func (a *applier) complexityPolicy(ctx context.Context, org *importdata.DataOrg)
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, fmt.Errorf("look up password complexity policy: %w", err)
 	}
-	return imported, nil
+	if imported != nil {
+		return imported, nil
+	}
+	if found, err := a.instancePolicy(ctx, "password_complexity", &p); err != nil || !found {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // importedComplexityPolicy returns the password complexity policy that the

@@ -38,8 +38,7 @@ func applyProjectGrantMembers(ctx context.Context, a *applier, step *Step, org *
 		if !o.check(i, "projectGrantMembers", it.Err, &m, "PROJECT-8fi7G", "Errors.Project.Grant.Member.Invalid") {
 			continue
 		}
-		if len(m.Roles) == 0 {
-			o.fail(i, zerr("PROJECT-8fi7G", "Errors.Project.Grant.Member.Invalid", a.path("projectGrantMembers", i)+".roles: is required"))
+		if !o.checkRoles(i, a.path("projectGrantMembers", i), m.Roles, projectGrantMemberRoles) {
 			continue
 		}
 		grants, users = append(grants, m.GrantID), append(users, m.UserID)

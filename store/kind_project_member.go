@@ -29,8 +29,7 @@ func applyProjectMembers(ctx context.Context, a *applier, step *Step, org *impor
 		if !o.check(i, "projectMembers", it.Err, &m, "PROJECT-W8m4l", "Errors.Project.Member.Invalid") {
 			continue
 		}
-		if len(m.Roles) == 0 {
-			o.fail(i, zerr("PROJECT-W8m4l", "Errors.Project.Member.Invalid", a.path("projectMembers", i)+".roles: is required"))
+		if !o.checkRoles(i, a.path("projectMembers", i), m.Roles, projectMemberRoles) {
 			continue
 		}
 		projects, users = append(projects, m.ProjectID), append(users, m.UserID)

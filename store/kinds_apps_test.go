@@ -110,7 +110,7 @@ func TestApplyUnit_AppsSuccess(t *testing.T) {
 	 "projectGrants": [{"grantId": "g1", "projectGrant": {"projectId": "p1", "grantedOrgId": "o2"}}],
 	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u1", "roles": ["PROJECT_GRANT_OWNER"]}]},
 	{"orgId": "o2", "org": {"name": "Org Two"}, `+appsUsers+`,
-	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u2", "roles": ["PROJECT_GRANT_OWNER_VIEWER", "X"]}]}
+	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u2", "roles": ["PROJECT_GRANT_OWNER_VIEWER", "PROJECT_GRANT_OWNER"]}]}
 	]}`)
 	checkResults(t, []kindsResult{
 		resOK(0, "projects", 0, "project", "p1"),
@@ -172,7 +172,7 @@ func TestApplyUnit_AppsSuccess(t *testing.T) {
 		{qTriggerActions, [][]string{{"o1", "1", "1", "[a2 a1]"}, {"o1", "2", "5", "[a1]"}}},
 		{qGrantMembers, [][]string{
 			{"g1", "u1", "p1", "o1", "[PROJECT_GRANT_OWNER]"},
-			{"g1", "u2", "p1", "o2", "[PROJECT_GRANT_OWNER_VIEWER X]"},
+			{"g1", "u2", "p1", "o2", "[PROJECT_GRANT_OWNER_VIEWER PROJECT_GRANT_OWNER]"},
 		}},
 		// An empty loginV2 keeps its absent baseUri apart from an empty one.
 		{`SELECT id FROM apps WHERE login_base_uri IS NULL AND login_version = 'v2'`, [][]string{{"native"}}},
@@ -294,12 +294,12 @@ func TestApplyUnit_AppsMissingReferences(t *testing.T) {
 	 "triggerActions": [{"flowType": "1", "triggerType": "2", "actionIds": ["a1", "b1", "zz", "a2"]},
 		{"flowType": "2", "triggerType": "1", "actionIds": ["a1"]},
 		{"flowType": "3", "triggerType": "3", "actionIds": []}],
-	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u9", "roles": ["R"]},
-		{"projectId": "p1", "grantId": "g9", "userId": "u1", "roles": ["R"]},
-		{"projectId": "p2", "grantId": "g1", "userId": "u1", "roles": ["R"]},
+	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u9", "roles": ["PROJECT_GRANT_OWNER"]},
+		{"projectId": "p1", "grantId": "g9", "userId": "u1", "roles": ["PROJECT_GRANT_OWNER"]},
+		{"projectId": "p2", "grantId": "g1", "userId": "u1", "roles": ["PROJECT_GRANT_OWNER"]},
 		{"projectId": "p1", "grantId": "g1", "userId": "u2", "roles": []}]},
 	{"orgId": "o3",
-	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u2", "roles": ["R"]}]}
+	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u2", "roles": ["PROJECT_GRANT_OWNER"]}]}
 	]}`)
 	checkResults(t, []kindsResult{
 		resFailed(0, "oidc_apps", 0, "oidc_app", "n1", `ID=PROJECT-3m9s2 Message=Errors.Project.NotFound (project "p9" does not exist in org "o1")`),
@@ -341,10 +341,10 @@ func TestApplyUnit_AppsDuplicatesInFile(t *testing.T) {
 		{"flowType": "FLOW_TYPE_EXTERNAL_AUTHENTICATION", "triggerType": "1", "actionIds": ["x1"]},
 		{"flowType": "1", "triggerType": "TRIGGER_TYPE_POST_AUTHENTICATION", "actionIds": ["x3", "x1"]}],
 	 "projectGrants": [{"grantId": "g1", "projectGrant": {"projectId": "p1", "grantedOrgId": "o2"}}],
-	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u1", "roles": ["R"]},
-		{"projectId": "p1", "grantId": "g1", "userId": "u1", "roles": ["S"]}]},
+	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u1", "roles": ["PROJECT_GRANT_OWNER"]},
+		{"projectId": "p1", "grantId": "g1", "userId": "u1", "roles": ["PROJECT_GRANT_OWNER_VIEWER"]}]},
 	{"orgId": "o2", "org": {"name": "Org Two"}, `+appsUsers+`,
-	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u1", "roles": ["R"]}]}
+	 "projectGrantMembers": [{"projectId": "p1", "grantId": "g1", "userId": "u1", "roles": ["PROJECT_GRANT_OWNER"]}]}
 	]}`)
 	checkResults(t, []kindsResult{
 		resOK(0, "projects", 0, "project", "p1"),
@@ -375,7 +375,7 @@ func TestApplyUnit_AppsDuplicatesInFile(t *testing.T) {
 		{`SELECT id, project_id, kind, name FROM apps ORDER BY id`, [][]string{{"a1", "p1", "oidc", "App"}, {"a3", "p2", "oidc", "App"}}},
 		{qActions, [][]string{{"x1", "o1", "X", "s", "0s", "false"}, {"x3", "o1", "x", "s", "0s", "false"}}},
 		{qTriggerActions, [][]string{{"o1", "1", "1", "[x1]"}}},
-		{qGrantMembers, [][]string{{"g1", "u1", "p1", "o1", "[R]"}}},
+		{qGrantMembers, [][]string{{"g1", "u1", "p1", "o1", "[PROJECT_GRANT_OWNER]"}}},
 	})
 }
 

@@ -465,6 +465,9 @@ func TestApplier_ComplexityPolicy(t *testing.T) {
 		}
 		return org
 	}
+	// ZITADEL's default, which the instance has.
+	instanceDefault := &importdata.AddCustomPasswordComplexityPolicyRequest{MinLength: 8, HasUppercase: true, HasLowercase: true,
+		HasNumber: true, HasSymbol: true}
 	tests := []struct {
 		name  string
 		org   string
@@ -474,14 +477,19 @@ func TestApplier_ComplexityPolicy(t *testing.T) {
 	}{
 		{"in the directory", "o1", []string{"human_users"}, withPolicy(`{"minLength": 3}`),
 			&importdata.AddCustomPasswordComplexityPolicyRequest{MinLength: 10, HasNumber: true}},
-		{"none", "o2", []string{"human_users"}, nil, nil},
+		{"none: the instance's default", "o2", []string{"human_users"}, nil, instanceDefault},
 		{"imported by the unit", "o2", []string{"password_complexity_policy", "human_users"}, withPolicy(`{"minLength": 3, "hasSymbol": true}`),
 			&importdata.AddCustomPasswordComplexityPolicyRequest{MinLength: 3, HasSymbol: true}},
-		{"imported by another unit", "o2", []string{"human_users"}, withPolicy(`{"minLength": 3}`), nil},
-		{"invalid in the unit", "o2", []string{"password_complexity_policy", "human_users"}, withPolicy(`{"minLength": 0}`), nil},
+		{"imported by another unit", "o2", []string{"human_users"}, withPolicy(`{"minLength": 3}`), instanceDefault},
+		{"invalid in the unit", "o2", []string{"password_complexity_policy", "human_users"}, withPolicy(`{"minLength": 0}`), instanceDefault},
+		{"none in an instance without defaults", "o3", []string{"human_users"}, nil, nil},
 	}
 	for _, tc := range tests {
-		a := &applier{db: s.pool, job: Job{InstanceID: kindsInstance}, unit: Unit{Steps: tc.steps}, orgID: tc.org}
+		inst := kindsInstance
+		if tc.org == "o3" {
+			inst = "no-such-instance"
+		}
+		a := &applier{db: s.pool, job: Job{InstanceID: inst}, unit: Unit{Steps: tc.steps}, orgID: tc.org}
 		got, err := a.complexityPolicy(ctx, tc.data)
 		if err != nil {
 			t.Fatal(err)

@@ -50,9 +50,12 @@ var testBox = func() *seal.Box {
 func newKindsStore(t testing.TB) *Store {
 	t.Helper()
 	s := newTestStore(t)
-	if _, err := s.pool.Exec(context.Background(), `INSERT INTO instances (id, name, default_org_id) VALUES ($1, 'Test', '')`,
-		kindsInstance); err != nil {
-		t.Fatalf("insert instance: %v", err)
+	// An instance as CreateInstance makes it, with ZITADEL's default policies.
+	for _, q := range []string{`INSERT INTO instances (id, name, default_org_id) VALUES ($1, 'Test', '')`,
+		`INSERT INTO instance_policies (instance_id, kind, policy) SELECT $1, kind, policy FROM default_policies`} {
+		if _, err := s.pool.Exec(context.Background(), q, kindsInstance); err != nil {
+			t.Fatalf("insert instance: %v", err)
+		}
 	}
 	return s
 }
@@ -400,7 +403,7 @@ func TestApplyUnit_KindsSuccess(t *testing.T) {
 			[][]string{{"m1", "does things", "ACCESS_TOKEN_TYPE_JWT"}}},
 		{`SELECT id, coalesce(password_hash, '') FROM users WHERE id IN ('h1', 'h3') ORDER BY id`,
 			[][]string{{"h1", bcryptOfPassword}, {"h3", ""}}},
-		{qDomains, [][]string{{"o1", "one.example", "true", "true"}, {"o1", "other.example", "false", "false"}}},
+		{qDomains, [][]string{{"o1", "one.example", "true", "true"}, {"o1", "other.example", "true", "false"}}}, // verified: the default domain policy does not validate
 		{qProjects, [][]string{{"p1", "o1", "Project One"}}},
 		{qRoles, [][]string{{"p1", "admin", "Admin", "g"}, {"p1", "viewer", "Viewer", ""}}},
 		{qProjectGrants, [][]string{{"g1", "p1", "o2", "[viewer]"}}},
@@ -573,7 +576,7 @@ func TestApplyUnit_KindsDuplicatesInUnit(t *testing.T) {
 		{"grantId": "g2", "projectGrant": {"projectId": "p1", "grantedOrgId": "o2"}}],
 	 "userGrants": [{"userId": "h1", "projectId": "p1", "roleKeys": ["admin"]}, {"userId": "h1", "projectId": "p1"}],
 	 "orgMembers": [{"userId": "h1", "roles": ["ORG_OWNER"]}, {"userId": "h1", "roles": ["ORG_USER_MANAGER"]}],
-	 "projectMembers": [{"projectId": "p1", "userId": "h1", "roles": ["A"]}, {"projectId": "p1", "userId": "h1", "roles": ["B"]}]},
+	 "projectMembers": [{"projectId": "p1", "userId": "h1", "roles": ["PROJECT_OWNER"]}, {"projectId": "p1", "userId": "h1", "roles": ["PROJECT_OWNER_VIEWER"]}]},
 	{"orgId": "o2", "org": {"name": "Org Two"}},
 	{"orgId": "o3", "org": {"name": "Org Three"}}
 	]}`)
@@ -602,14 +605,14 @@ func TestApplyUnit_KindsDuplicatesInUnit(t *testing.T) {
 	}, kindsResults(t, s, r.job.ID))
 	// The first of each wins.
 	checkKindsRows(t, s, []kindsRowCheck{
-		{qDomains, [][]string{{"o1", "dup.example", "false", "false"}}},
+		{qDomains, [][]string{{"o1", "dup.example", "true", "false"}}},
 		{`SELECT id, username, coalesce(name, '') FROM users ORDER BY id`, [][]string{{"h1", "alice", ""}, {"m1", "robot", "First"}}},
 		{qProjects, [][]string{{"p1", "o1", "First"}}},
 		{qRoles, [][]string{{"p1", "admin", "First", ""}}},
 		{qProjectGrants, [][]string{{"g1", "p1", "o2", "[]"}}},
 		{qUserGrants, [][]string{{"o1", "h1", "p1", "", "[admin]"}}},
 		{qOrgMembers, [][]string{{"o1", "h1", "[ORG_OWNER]"}}},
-		{qProjectMembers, [][]string{{"p1", "h1", "[A]"}}},
+		{qProjectMembers, [][]string{{"p1", "h1", "[PROJECT_OWNER]"}}},
 	})
 }
 
@@ -636,8 +639,8 @@ func TestApplyUnit_KindsMissingReferences(t *testing.T) {
 		{"userId": "h1", "projectId": "p1", "projectGrantId": "g9"},
 		{"userId": "h1", "projectId": "p1", "roleKeys": ["nope"]}],
 	 "orgMembers": [{"userId": "u9", "roles": ["ORG_OWNER"]}, {"userId": "h1"}],
-	 "projectMembers": [{"projectId": "p9", "userId": "h1", "roles": ["R"]}, {"projectId": "p2", "userId": "h1", "roles": ["R"]},
-		{"projectId": "p1", "userId": "u9", "roles": ["R"]}, {"projectId": "p1", "userId": "h1"}]},
+	 "projectMembers": [{"projectId": "p9", "userId": "h1", "roles": ["PROJECT_OWNER"]}, {"projectId": "p2", "userId": "h1", "roles": ["PROJECT_OWNER"]},
+		{"projectId": "p1", "userId": "u9", "roles": ["PROJECT_OWNER"]}, {"projectId": "p1", "userId": "h1"}]},
 	{"orgId": "o2", "org": {"name": "Org Two"},
 	 "projects": [{"projectId": "p2", "project": {"name": "Two"}}, {"projectId": "p3", "project": {"name": "Three"}}],
 	 "projectRoles": [{"projectId": "p2", "roleKey": "r", "displayName": "R"}],
@@ -746,7 +749,7 @@ func TestApplyUnit_KindsInvalidFields(t *testing.T) {
 	 "projectGrants": [{"grantId": "", "projectGrant": {"projectId": "p1", "grantedOrgId": "o2"}}],
 	 "userGrants": [{"userId": "", "projectId": "p1"}],
 	 "orgMembers": [{"userId": "h1", "roles": [""]}],
-	 "projectMembers": [{"projectId": "p1", "userId": "", "roles": ["R"]}]}
+	 "projectMembers": [{"projectId": "p1", "userId": "", "roles": ["PROJECT_OWNER"]}]}
 	]}`)
 	checkResults(t, []kindsResult{
 		resFailed(0, "domains", 0, "domain", "o1_bad domain", "ID=ORG-R24hb Message=Errors.Org.InvalidDomain (domains[0].domainName: contains an invalid character)"),
@@ -770,39 +773,73 @@ func TestApplyUnit_KindsInvalidFields(t *testing.T) {
 	checkKindsRows(t, s, []kindsRowCheck{{qUsers, [][]string{}}, {qDomains, [][]string{}}, {qProjects, [][]string{}}})
 }
 
+// TestApplyUnit_KindsDomainVerification: under the instance's default
+// domain policy (validateOrgDomains false, as ZITADEL's) every domain is
+// verified when it is added, so any may be primary, and a domain another org
+// verified is an error and is not added. Under an org policy that validates
+// domains, only isVerified domains are verified: one verified elsewhere is
+// added unverified with a note, and an unverified one cannot be primary.
 func TestApplyUnit_KindsDomainVerification(t *testing.T) {
 	t.Parallel()
-	s := newKindsStore(t)
-	kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o2", "org": {"name": "Org Two"},
-		"domains": [{"domainName": "shared.example", "isVerified": true, "isPrimary": true}]}]}`)
-	r := kindsImport(t, s, kindsStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
-		"domains": [{"domainName": "Shared.example", "isVerified": true, "isPrimary": true},
+	stages := []kindsStage{{StagePass1, []string{"org", "domain_policy", "domains"}}}
+	domains := `"domains": [{"domainName": "Shared.example", "isVerified": true, "isPrimary": true},
 			{"domainName": "plain.example", "isPrimary": true},
 			{"domainName": "first.example", "isVerified": true, "isPrimary": true},
-			{"domainName": "second.example", "isVerified": true, "isPrimary": true}]}]}`)
-	verify := kindsResult{Org: 0, Step: "domains", Item: 0, Sub: 1, Outcome: "error", Type: "domain_isverified", ID: "o1_Shared.example",
-		Msg: `ID=V3-DKcYh Message=Errors.Org.Domain.AlreadyExists (domain "Shared.example" is verified by another org; it was added unverified)`}
-	primary := kindsResult{Org: 0, Step: "domains", Item: 0, Sub: 2, Outcome: "error", Type: "domain_isprimary", ID: "o1_Shared.example",
-		Msg: "ID=ORG-Ggd32 Message=Errors.Org.DomainNotVerified"}
-	primary2 := primary
-	primary2.Item, primary2.Sub, primary2.ID = 1, 1, "o1_plain.example"
-	checkResults(t, []kindsResult{
-		resOK(0, "domains", 0, "domain", "Shared.example"), verify, primary,
-		resOK(0, "domains", 1, "domain", "plain.example"), primary2,
-		resOK(0, "domains", 2, "domain", "first.example"),
-		resOK(0, "domains", 3, "domain", "second.example"),
-	}, kindsResults(t, s, r.job.ID))
-	checkKindsRows(t, s, []kindsRowCheck{
-		{qDomains, [][]string{
-			{"o1", "Shared.example", "false", "false"},
-			{"o1", "first.example", "true", "false"},
-			{"o1", "plain.example", "false", "false"},
-			{"o1", "second.example", "true", "true"},
-			{"o2", "shared.example", "true", "true"},
-		}},
-		// A domain with an error besides its success counts once, as done.
-		{`SELECT counts->'domains' FROM job_units WHERE job_id = '` + r.job.ID + `' AND stage = 1`,
-			[][]string{{"map[done:4]"}}},
+			{"domainName": "second.example", "isVerified": true, "isPrimary": true}]`
+	t.Run("default policy", func(t *testing.T) {
+		s := newKindsStore(t)
+		kindsImport(t, s, stages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o2", "org": {"name": "Org Two"},
+			"domains": [{"domainName": "shared.example", "isPrimary": true}]}]}`)
+		r := kindsImport(t, s, stages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"}, `+domains+`}]}`)
+		checkResults(t, []kindsResult{
+			resFailed(0, "domains", 0, "domain", "o1_Shared.example",
+				`ID=V3-DKcYh Message=Errors.Org.Domain.AlreadyExists (domain "Shared.example" is verified by another org; it was not added)`),
+			resOK(0, "domains", 1, "domain", "plain.example"),
+			resOK(0, "domains", 2, "domain", "first.example"),
+			resOK(0, "domains", 3, "domain", "second.example"),
+		}, kindsResults(t, s, r.job.ID))
+		checkKindsRows(t, s, []kindsRowCheck{
+			{qDomains, [][]string{
+				{"o1", "first.example", "true", "false"},
+				{"o1", "plain.example", "true", "false"},
+				{"o1", "second.example", "true", "true"},
+				{"o2", "shared.example", "true", "true"},
+			}},
+			{`SELECT counts->'domains' FROM job_units WHERE job_id = '` + r.job.ID + `' AND stage = 1`,
+				[][]string{{"map[done:3 failed:1]"}}},
+		})
+	})
+	t.Run("validating policy", func(t *testing.T) {
+		s := newKindsStore(t)
+		kindsImport(t, s, stages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o2", "org": {"name": "Org Two"},
+			"domains": [{"domainName": "shared.example", "isVerified": true, "isPrimary": true}]}]}`)
+		r := kindsImport(t, s, stages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
+			"domainPolicy": {"validateOrgDomains": true}, `+domains+`}]}`)
+		verify := kindsResult{Org: 0, Step: "domains", Item: 0, Sub: 1, Outcome: "error", Type: "domain_isverified", ID: "o1_Shared.example",
+			Msg: `ID=V3-DKcYh Message=Errors.Org.Domain.AlreadyExists (domain "Shared.example" is verified by another org; it was added unverified)`}
+		primary := kindsResult{Org: 0, Step: "domains", Item: 0, Sub: 2, Outcome: "error", Type: "domain_isprimary", ID: "o1_Shared.example",
+			Msg: "ID=ORG-Ggd32 Message=Errors.Org.DomainNotVerified"}
+		primary2 := primary
+		primary2.Item, primary2.Sub, primary2.ID = 1, 1, "o1_plain.example"
+		checkResults(t, []kindsResult{
+			{Org: 0, Step: "domain_policy", Outcome: "ok", Type: "domain_policy", ID: "o1"},
+			resOK(0, "domains", 0, "domain", "Shared.example"), verify, primary,
+			resOK(0, "domains", 1, "domain", "plain.example"), primary2,
+			resOK(0, "domains", 2, "domain", "first.example"),
+			resOK(0, "domains", 3, "domain", "second.example"),
+		}, kindsResults(t, s, r.job.ID))
+		checkKindsRows(t, s, []kindsRowCheck{
+			{qDomains, [][]string{
+				{"o1", "Shared.example", "false", "false"},
+				{"o1", "first.example", "true", "false"},
+				{"o1", "plain.example", "false", "false"},
+				{"o1", "second.example", "true", "true"},
+				{"o2", "shared.example", "true", "true"},
+			}},
+			// A domain with an error besides its success counts once, as done.
+			{`SELECT counts->'domains' FROM job_units WHERE job_id = '` + r.job.ID + `' AND stage = 1`,
+				[][]string{{"map[done:4]"}}},
+		})
 	})
 }
 
@@ -811,7 +848,7 @@ func TestApplyUnit_KindsRetriedUnit(t *testing.T) {
 	s := newKindsStore(t)
 	split, orgs := kindsDecode(t, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
 		"humanUsers": [{"userId": "h1", "user": {"userName": "alice", "profile": {"firstName": "A", "lastName": "A"},
-			"email": {"email": "a@x.example"}, "password": "pw"}}],
+			"email": {"email": "a@x.example"}, "password": "Passw0rd!"}}],
 		"projects": [{"projectId": "p1", "project": {"name": "One"}}]}]}`)
 	r := startKindsJob(t, s, importdata.OnConflictFail, split,
 		[]Unit{{Stage: StagePass1, Steps: kindsStages[0].steps}, {Stage: StagePass3, Steps: kindsStages[3].steps}},

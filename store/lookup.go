@@ -3,14 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
 	"runtime"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/errgroup"
 
@@ -583,19 +581,17 @@ func (a *applier) existingUsers(ctx context.Context, ids []string) (map[string]e
 }
 
 // userScope returns the scope in which the user names of the unit's org are
-// unique (users.username_scope): the org's id when its domain policy says
-// userLoginMustBeDomain (login names are then user@org-domain, as in
-// ZITADEL), else "" for the whole instance. The domain policy step runs
+// unique (users.username_scope): the org's id when the domain policy in
+// force says userLoginMustBeDomain (login names are then user@org-domain, as
+// in ZITADEL), else "" for the whole instance. The domain policy step runs
 // before the user steps, so the policy of this import is in the directory.
 func (a *applier) userScope(ctx context.Context) (string, error) {
 	if a.usernameScope != nil {
 		return *a.usernameScope, nil
 	}
-	var orgScoped bool
-	err := a.db.QueryRow(ctx, `SELECT user_login_must_be_domain FROM domain_policies WHERE instance_id = $1 AND org_id = $2`,
-		a.job.InstanceID, a.orgID).Scan(&orgScoped)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("look up domain policy: %w", err)
+	orgScoped, _, err := a.domainPolicy(ctx)
+	if err != nil {
+		return "", err
 	}
 	scope := ""
 	if orgScoped {

@@ -74,13 +74,15 @@ func TestApplyUnit_OverwriteOrg(t *testing.T) {
 
 func TestApplyUnit_OverwriteDomains(t *testing.T) {
 	t.Parallel()
-	stages := []kindsStage{{StagePass1, []string{"org", "domains"}}}
+	stages := []kindsStage{{StagePass1, []string{"org", "domain_policy", "domains"}}}
 	s := newKindsStore(t)
+	// Both orgs validate their domains: only isVerified ones are verified.
 	kindsImport(t, s, stages, importdata.OnConflictFail, `{"orgs": [
-		{"orgId": "o1", "org": {"name": "Org One"}, "domains": [{"domainName": "a.example", "isVerified": true, "isPrimary": true},
+		{"orgId": "o1", "org": {"name": "Org One"}, "domainPolicy": {"validateOrgDomains": true},
+			"domains": [{"domainName": "a.example", "isVerified": true, "isPrimary": true},
 			{"domainName": "b.example"}, {"domainName": "c.example"}]},
-		{"orgId": "o2", "org": {"name": "Org Two"}, "domains": [{"domainName": "c.example", "isVerified": true},
-			{"domainName": "e.example"}]}]}`)
+		{"orgId": "o2", "org": {"name": "Org Two"}, "domainPolicy": {"validateOrgDomains": true},
+			"domains": [{"domainName": "c.example", "isVerified": true}, {"domainName": "e.example"}]}]}`)
 	r := kindsImport(t, s, stages, importdata.OnConflictOverwrite, `{"orgs": [
 		{"orgId": "o1", "org": {"name": "Org One"}, "domains": [
 			{"domainName": "b.example", "isVerified": true, "isPrimary": true},

@@ -185,9 +185,11 @@ func TestApplyUnit_DryRunCancel(t *testing.T) {
 func TestApplyUnit_OverwriteDomainVerifyRace(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
-	stages := []kindsStage{{StagePass1, []string{"org", "domains"}}}
+	stages := []kindsStage{{StagePass1, []string{"org", "domain_policy", "domains"}}}
+	// o1 validates its domains: x.example stays unverified until the
+	// OVERWRITE job verifies it.
 	kindsImport(t, s, stages, importdata.OnConflictFail, `{"orgs": [{"orgId": "o1", "org": {"name": "Org One"},
-		"domains": [{"domainName": "x.example"}]}, {"orgId": "o2", "org": {"name": "Org Two"}}]}`)
+		"domainPolicy": {"validateOrgDomains": true}, "domains": [{"domainName": "x.example"}]}, {"orgId": "o2", "org": {"name": "Org Two"}}]}`)
 	renameRace(t, s, `INSERT INTO org_domains (instance_id, org_id, domain, is_verified) VALUES ('inst1', 'o2', 'x.example', true)`,
 		`{"orgs": [{"orgId": "o1", "domains": [{"domainName": "x.example", "isVerified": true}]}]}`, []string{"org", "domains"})
 }

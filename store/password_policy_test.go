@@ -7,8 +7,10 @@ import (
 )
 
 // TestApplyUnit_PlainPasswordsFollowTheOrgPolicy checks plain passwords
-// against the password complexity policy that the same org imports; a
-// hashed password and an org without a policy are not checked.
+// against the password complexity policy that the same org imports, and
+// those of an org without a policy against the instance's default
+// (ZITADEL's: at least 8 characters, lower and upper case, a number and a
+// symbol); a hashed password is not checked.
 func TestApplyUnit_PlainPasswordsFollowTheOrgPolicy(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
@@ -20,7 +22,8 @@ func TestApplyUnit_PlainPasswordsFollowTheOrgPolicy(t *testing.T) {
 	{"orgId": "o1", "org": {"name": "One"}, "passwordComplexityPolicy": {"minLength": 10, "hasUppercase": true},
 	 "humanUsers": [`+user("short", `"password": "Short-1"`)+`, `+user("lower", `"password": "all-lower-case-1"`)+`,
 		`+user("good", `"password": "Long-Enough-1"`)+`, `+user("hashed", `"hashedPassword": {"value": "$2y$12$hXUrnqdq1RIIYZ2HPytIIe5lXdIvbhqrTvdPsSF7o.jFh817Z6lwm"}`)+`]},
-	{"orgId": "o2", "org": {"name": "Two"}, "humanUsers": [`+user("free", `"password": "x"`)+`]}]}`)
+	{"orgId": "o2", "org": {"name": "Two"}, "humanUsers": [`+user("tiny", `"password": "x"`)+`, `+user("nosymbol", `"password": "Abcdefg1"`)+`,
+		`+user("strong", `"password": "Str0ng!pass"`)+`]}]}`)
 	steps := []string{"org", "password_complexity_policy", "human_users"}
 	r := startKindsJob(t, s, importdata.OnConflictFail, split,
 		[]Unit{{Stage: StagePass1, OrgIndex: 0, Steps: steps}, {Stage: StagePass1, OrgIndex: 1, Steps: steps}}, orgs)
@@ -33,9 +36,12 @@ func TestApplyUnit_PlainPasswordsFollowTheOrgPolicy(t *testing.T) {
 			"ID=DOMAIN-VoaRj Message=Errors.User.PasswordComplexityPolicy.HasUpper (the password has no upper case letter)"),
 		resOK(0, "human_users", 2, "human_user", "good"),
 		resOK(0, "human_users", 3, "human_user", "hashed"),
-		resOK(1, "human_users", 0, "human_user", "free"),
+		resFailed(1, "human_users", 0, "human_user", "tiny",
+			"ID=DOMAIN-HuJf6 Message=Errors.User.PasswordComplexityPolicy.MinLength (the password is shorter than 8 bytes)"),
+		resFailed(1, "human_users", 1, "human_user", "nosymbol", "Errors.User.PasswordComplexityPolicy.HasSymbol"),
+		resOK(1, "human_users", 2, "human_user", "strong"),
 	}, kindsResults(t, s, r.job.ID))
 	checkKindsRows(t, s, []kindsRowCheck{
-		{`SELECT id FROM users ORDER BY id`, [][]string{{"free"}, {"good"}, {"hashed"}}},
+		{`SELECT id FROM users ORDER BY id`, [][]string{{"good"}, {"hashed"}, {"strong"}}},
 	})
 }

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/language"
 
 	"github.com/zimport/zimport/importdata"
@@ -191,4 +193,39 @@ func textExists(what, lang string) string {
 // textTwice is the message of texts given twice for a language in one org.
 func textTwice(what string, first int, lang string) string {
 	return zerr("ZIMPORT-TxtEx", "Errors.CustomText.AlreadyExists", fmt.Sprintf("language %q is given twice (as in %s[%d])", lang, what, first))
+}
+
+// instancePolicy decodes into v the instance's default policy of kind
+// (instance_policies, ZITADEL's defaults); it reports false when the
+// instance has none.
+func (a *applier) instancePolicy(ctx context.Context, kind string, v any) (bool, error) {
+	var raw []byte
+	err := a.db.QueryRow(ctx, `SELECT policy FROM instance_policies WHERE instance_id = $1 AND kind = $2`,
+		a.job.InstanceID, kind).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err == nil {
+		err = importdata.Unmarshal(raw, v)
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up the instance's %s policy: %w", kind, err)
+	}
+	return true, nil
+}
+
+// domainPolicy returns what the domain policy in force for the unit's org
+// says: the org's own, else the instance's default.
+func (a *applier) domainPolicy(ctx context.Context) (userLoginMustBeDomain, validateOrgDomains bool, err error) {
+	err = a.db.QueryRow(ctx, `SELECT
+			coalesce(p.user_login_must_be_domain, (d.policy->>'userLoginMustBeDomain')::boolean, false),
+			coalesce(p.validate_org_domains, (d.policy->>'validateOrgDomains')::boolean, false)
+		FROM (SELECT) one
+		LEFT JOIN domain_policies p ON p.instance_id = $1 AND p.org_id = $2
+		LEFT JOIN instance_policies d ON d.instance_id = $1 AND d.kind = 'domain'`,
+		a.job.InstanceID, a.orgID).Scan(&userLoginMustBeDomain, &validateOrgDomains)
+	if err != nil {
+		return false, false, fmt.Errorf("look up domain policy: %w", err)
+	}
+	return userLoginMustBeDomain, validateOrgDomains, nil
 }

@@ -27,6 +27,7 @@ func TestApplyUnit_UserNameDomainOfAnotherOrg(t *testing.T) {
 			"email": {"email": "%s@mail.example"}}}`, id, name, id)
 	}
 	kindsImport(t, s, userDomainStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "taken", "org": {"name": "Taken"},
+		"domainPolicy": {"validateOrgDomains": true},
 		"domains": [{"domainName": "Claimed.example", "isVerified": true}, {"domainName": "open.example"}]}]}`)
 	r := kindsImport(t, s, userDomainStages, importdata.OnConflictFail, `{"orgs": [
 	{"orgId": "o1", "org": {"name": "Org One"},
@@ -128,8 +129,8 @@ func TestApplyUnit_UserNameDomainVerifiedByOverwrite(t *testing.T) {
 	orgB := `{"orgId": "b", "org": {"name": "B"}, "humanUsers": [` + human + `]}`
 	outcome := func(domainFirst bool) string {
 		s := newKindsStore(t)
-		kindsImport(t, s, userDomainStages, importdata.OnConflictFail,
-			`{"orgs": [{"orgId": "a", "org": {"name": "A"}, "domains": [{"domainName": "x.example"}]}]}`)
+		kindsImport(t, s, userDomainStages, importdata.OnConflictFail, `{"orgs": [{"orgId": "a", "org": {"name": "A"},
+			"domainPolicy": {"validateOrgDomains": true}, "domains": [{"domainName": "x.example"}]}]}`)
 		payload := fmt.Sprintf(`{"orgs": [%s, %s]}`, orgB, orgA)
 		if domainFirst {
 			payload = fmt.Sprintf(`{"orgs": [%s, %s]}`, orgA, orgB)
