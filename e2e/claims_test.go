@@ -32,10 +32,11 @@ func clashName(i int) string {
 	return fmt.Sprintf("Clash %02d", i)
 }
 
-// clashDomains are org i's domains: a domain of six shared in turns (verified
-// by the even orgs, so the first even org of each wins it), its own verified
-// domain and, every seventh org, the shared one again, padded and in
-// capitals.
+// clashDomains are org i's domains: a domain of six shared in turns (said
+// to be verified by the even orgs only, which the instance's default domain
+// policy ignores: each is verified when it is added, so the first org of each
+// wins it), its own domain and, every seventh org, the shared one again,
+// padded and in capitals.
 func clashDomains(i int) []clashDomain {
 	ds := []clashDomain{{fmt.Sprintf("d%d.example", i%6), i%2 == 0}, {fmt.Sprintf("own-%02d.example", i), true}}
 	if i%7 == 0 {
@@ -122,8 +123,9 @@ func clashFile() []byte {
 
 // clashExpected computes the directory rows of the clash file imported into
 // a new instance by ZITADEL's rule, org after org in file order: an org
-// whose name an earlier org took is skipped; a domain another org verified
-// is added unverified; a user name taken in its scope fails, and so does a
+// whose name an earlier org took is skipped; a domain is verified when it is
+// added (the instance's default domain policy), and one that another org
+// verified fails; a user name taken in its scope fails, and so does a
 // human user's name (in the instance's scope) that ends in "@<domain>" of a
 // domain another org verified before it. The instance's machine user
 // "importer" exists before.
@@ -147,13 +149,12 @@ func clashExpected() map[string][]string {
 			if own[folded] {
 				continue // the org has it: an error
 			}
-			own[folded] = true
-			_, taken := verifiedBy[folded]
-			verified := d.verified && !taken
-			if verified {
-				verifiedBy[folded] = i
+			if _, taken := verifiedBy[folded]; taken {
+				continue // verified by another org: an error
 			}
-			out["org_domains"] = append(out["org_domains"], fmt.Sprintf("%s|%s|%t", org, dn, verified))
+			own[folded] = true
+			verifiedBy[folded] = i
+			out["org_domains"] = append(out["org_domains"], fmt.Sprintf("%s|%s|true", org, dn))
 		}
 		scoped := map[string]bool{}
 		for _, u := range clashUsers(i) {

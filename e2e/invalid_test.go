@@ -104,8 +104,9 @@ func TestImport_InvalidValuesGolden(t *testing.T) {
 		t.Errorf("error type %s is not in the catalogue", typ)
 	}
 
-	// A domain verified by another org is added unverified and cannot be
-	// primary; the other org keeps it verified and primary.
+	// Org "second" validates its domains: a domain verified by another org
+	// is added unverified and cannot be primary; the other org keeps it
+	// verified and primary.
 	want := [][]string{
 		{"second", "claimed.example", "false", "false"},
 		{"second", "second.example", "true", "true"},

@@ -91,7 +91,11 @@ const migrationLock = 7_263_118_001
 
 // Migrate applies the embedded migrations that have not been applied yet.
 // Concurrent callers wait for each other.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateUpTo(ctx, "") }
+
+// migrateUpTo is Migrate that stops after the migration named last (all of
+// them when last is ""), as an older release would have.
+func (s *Store) migrateUpTo(ctx context.Context, last string) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -130,6 +134,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		})
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if name == last {
+			break
 		}
 	}
 	return nil
