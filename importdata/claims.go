@@ -34,60 +34,90 @@ type Claim struct {
 	Takes bool
 }
 
-// claimFields are the members whose elements claim values, with a decoder
-// of the little of an element that says what it claims. The decoders are
-// lenient: an element that claims something it fails to import only makes
-// other units wait for it.
-var claimFields = map[string]func(raw []byte, emit func(kind, key string, takes bool)){
-	"org": func(raw []byte, emit func(string, string, bool)) {
-		var v struct {
-			Name string `json:"name"`
-		}
-		if Unmarshal(raw, &v) == nil {
-			emit(ClaimOrgName, v.Name, true)
-		}
-	},
-	"domains": func(raw []byte, emit func(string, string, bool)) {
-		var v struct {
-			DomainName string `json:"domainName"`
-		}
-		if Unmarshal(raw, &v) == nil {
-			emit(ClaimDomain, v.DomainName, true)
-		}
-	},
-	"humanUsers":   userClaims(true),
-	"machineUsers": userClaims(false),
+// claimer is an element that claims values.
+type claimer interface {
+	claims(emit func(kind, key string, takes bool))
 }
 
-// userClaims returns the decoder of a user element: it takes its user name
-// and, for a human user (readsDomain), reads the domain the name ends in.
-func userClaims(readsDomain bool) func([]byte, func(string, string, bool)) {
-	return func(raw []byte, emit func(string, string, bool)) {
-		var v struct {
-			User struct {
-				UserName string `json:"userName"`
-			} `json:"user"`
-		}
-		if Unmarshal(raw, &v) != nil {
-			return
-		}
-		name := strings.TrimSpace(v.User.UserName)
-		emit(ClaimUserName, name, true)
-		if at := strings.LastIndex(name, "@"); readsDomain && at >= 0 {
-			emit(ClaimDomain, name[at+1:], false)
-		}
+func (o AddOrgRequest) claims(emit func(string, string, bool)) { emit(ClaimOrgName, o.Name, true) }
+func (d Domain) claims(emit func(string, string, bool))        { emit(ClaimDomain, d.DomainName, true) }
+func (u DataHumanUser) claims(emit func(string, string, bool)) { userClaims(u.User.UserName, true, emit) }
+func (u DataMachineUser) claims(emit func(string, string, bool)) {
+	userClaims(u.User.UserName, false, emit)
+}
+
+// userClaims emits what a user named name claims: it takes the name and, for
+// a human user (readsDomain), reads the domain the name ends in.
+func userClaims(name string, readsDomain bool, emit func(string, string, bool)) {
+	name = strings.TrimSpace(name)
+	emit(ClaimUserName, name, true)
+	if at := strings.LastIndex(name, "@"); readsDomain && at >= 0 {
+		emit(ClaimDomain, name[at+1:], false)
 	}
+}
+
+// claimDecoders decode, per member, the little of an element that says what
+// it claims. They are lenient: an element that claims something it then
+// fails to import only makes other units wait for it.
+var claimDecoders = map[string]func(raw []byte) claimer{
+	"org":     decodeClaimer[AddOrgRequest],
+	"domains": decodeClaimer[Domain],
+	"humanUsers": func(raw []byte) claimer {
+		var u DataHumanUser
+		if !decodeUserName(raw, &u.User.UserName) {
+			return nil
+		}
+		return u
+	},
+	"machineUsers": func(raw []byte) claimer {
+		var u DataMachineUser
+		if !decodeUserName(raw, &u.User.UserName) {
+			return nil
+		}
+		return u
+	},
+}
+
+// decodeClaimer decodes raw as a T; nil when it does not decode.
+func decodeClaimer[T claimer](raw []byte) claimer {
+	var v T
+	if Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return v
+}
+
+// decodeUserName decodes only the user name of a user element (cheaper than
+// the whole user) into name; it reports whether the element decodes.
+func decodeUserName(raw []byte, name *string) bool {
+	var v struct {
+		User struct {
+			UserName string `json:"userName"`
+		} `json:"user"`
+	}
+	if Unmarshal(raw, &v) != nil {
+		return false
+	}
+	*name = v.User.UserName
+	return true
 }
 
 // claims passes to opts.Claim what raw, the element field[item] of the
-// org being scanned (or its member field when item is -1), claims.
-func (s *scanner) claims(field string, item int, raw []byte) error {
-	decode := claimFields[field]
+// org being scanned (or its member field when item is -1), claims. decoded
+// is the element when the scan decoded it already, else nil.
+func (s *scanner) claims(field string, item int, raw []byte, decoded any) error {
+	decode := claimDecoders[field]
 	if s.opts.Claim == nil || decode == nil || len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
+	c, ok := decoded.(claimer)
+	if !ok {
+		if c = decode(raw); c == nil {
+			return nil
+		}
+	}
 	var err error
-	decode(raw, func(kind, key string, takes bool) {
+	c.claims(func(kind, key string, takes bool) {
 		key = strings.TrimSpace(key)
 		if err == nil && key != "" && utf8.ValidString(key) && !strings.ContainsRune(key, 0) {
 			err = s.opts.Claim(Claim{Org: s.orgIndex, Field: field, Item: max(item, 0), Kind: kind, Key: key, Takes: takes})

@@ -381,7 +381,7 @@ func (s *scanner) org(index int, start int64) (OrgLayout, error) {
 func (s *scanner) value(path string, f orgField) error {
 	raw, err := s.read(path)
 	if err == nil {
-		err = s.claims(f.name, -1, raw)
+		err = s.claims(f.name, -1, raw, nil)
 	}
 	if err != nil || !s.opts.Strict {
 		return err
@@ -451,9 +451,7 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.claims(f.name, a.Count, raw); err != nil {
-			return nil, err
-		}
+		var decoded any // the element, when define decoded it
 		if s.opts.Strict {
 			elem := fmt.Sprintf("%s[%d]", path, a.Count)
 			if raw.Kind() != '{' {
@@ -470,9 +468,12 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 				s.twice = err // reported once the org's id is known to differ
 			}
 		} else if defines && raw.Kind() == '{' {
-			if err := s.define(checker, raw, path, a.Count); err != nil {
+			if decoded, err = s.define(checker, raw, path, a.Count); err != nil {
 				return nil, err
 			}
+		}
+		if err := s.claims(f.name, a.Count, raw, decoded); err != nil {
+			return nil, err
 		}
 		a.Count++
 		cur.Count++
@@ -497,25 +498,26 @@ func (s *scanner) array(path string, f orgField) (*ArrayLayout, error) {
 
 // define records what the element raw, array[index], defines, when it decodes
 // (one that does not is its unit's error): through opts.Define, or in
-// memory, keeping the first id given twice.
-func (s *scanner) define(checker elementChecker, raw jsontext.Value, array string, index int) error {
+// memory, keeping the first id given twice. It returns the decoded element,
+// nil when it does not decode.
+func (s *scanner) define(checker elementChecker, raw jsontext.Value, array string, index int) (any, error) {
 	v := checker.newElement()
 	if Unmarshal(raw, v) != nil {
-		return nil
+		return nil, nil
 	}
 	d, ok := definitionOf(v)
 	if !ok || strings.ContainsRune(d.Key, 0) {
-		return nil // an id with NUL is its entity's error: it defines nothing
+		return v, nil // an id with NUL is its entity's error: it defines nothing
 	}
 	path := fmt.Sprintf("%s[%d]", array, index)
 	if s.opts.Define == nil {
 		if err := s.defined.add(path, s.orgIndex, v); err != nil && s.twice == nil {
 			s.twice = err
 		}
-		return nil
+		return v, nil
 	}
 	d.Org, d.Path = s.orgIndex, path
-	return s.opts.Define(d)
+	return v, s.opts.Define(d)
 }
 
 // JoinMembers makes an org object of member spans' bytes (as OrgLayout.Members

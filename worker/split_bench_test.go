@@ -29,11 +29,11 @@ const (
 // BenchmarkSplit_LocalFile measures the split of a local import file
 // without the database: what saveSplit does with a file (open it, pin its
 // version, stream it through ScanOrgs with ChunkSize 1000 and Defines, plan
-// each org's units), except that the ids the orgs define are counted
-// instead of being copied to the database. The file, generated before the
+// each org's units), except that the ids the orgs define and the values they
+// claim are counted instead of being copied to the database. The file, generated before the
 // timer starts, has ZIMPORT_BENCH_SPLIT_MB MB (default 256) in orgs of
 // about 50 MB. It reports MB/s, the process's CPU seconds (cpu-s/op), the
-// numbers of units and ids, the process's peak RSS (peak-RSS-MiB; on Linux
+// numbers of units and of ids and claims, the process's peak RSS (peak-RSS-MiB; on Linux
 // from the start of the split) and the heap in use after a GC with the
 // units still held (heap-inuse-MiB). Run each size in its own process, so
 // that the peak RSS is that size's:
@@ -85,7 +85,7 @@ func BenchmarkSplit_LocalFile(b *testing.B) {
 
 // splitLocalFile does what saveSplit does with the local file name of dir,
 // without the database: it returns the units of the file and the number of
-// ids its orgs define.
+// ids its orgs define and values they claim.
 func splitLocalFile(ctx context.Context, dir, name string) ([]store.Unit, int, error) {
 	obj, err := source.Open(ctx, source.Config{LocalDir: dir}, source.Location{Kind: source.KindLocal, Path: name}, source.Credentials{})
 	if err != nil {
@@ -98,10 +98,13 @@ func splitLocalFile(ctx context.Context, dir, name string) ([]store.Unit, int, e
 	}
 	r := source.NewReader(ctx, obj, v)
 	defer r.Close()
-	// saveSplit sends the ids the orgs define to the database
-	// (store.Definitions); here they are only counted.
+	// saveSplit sends the ids the orgs define and the values they claim to
+	// the database (store.SplitTables); here they are only counted.
 	ids := 0
 	opts := importdata.ScanOptions{ChunkSize: 1000, Defines: true, Define: func(importdata.Definition) error {
+		ids++
+		return nil
+	}, Claim: func(importdata.Claim) error {
 		ids++
 		return nil
 	}}
