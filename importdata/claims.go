@@ -41,7 +41,9 @@ type claimer interface {
 
 func (o AddOrgRequest) claims(emit func(string, string, bool)) { emit(ClaimOrgName, o.Name, true) }
 func (d Domain) claims(emit func(string, string, bool))        { emit(ClaimDomain, d.DomainName, true) }
-func (u DataHumanUser) claims(emit func(string, string, bool)) { userClaims(u.User.UserName, true, emit) }
+func (u DataHumanUser) claims(emit func(string, string, bool)) {
+	userClaims(u.User.UserName, true, emit)
+}
 func (u DataMachineUser) claims(emit func(string, string, bool)) {
 	userClaims(u.User.UserName, false, emit)
 }
