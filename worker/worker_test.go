@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +193,64 @@ func TestReconcile_EndsJobsPastDeadlineAndEnqueuesInstanceJobs(t *testing.T) {
 	}
 	if info.Type != tasks.TypeInstanceCreate {
 		t.Errorf("task type = %q, want %q", info.Type, tasks.TypeInstanceCreate)
+	}
+}
+
+// TestWaitingUnitsAreNotFailures: a unit that waits for a unit of an
+// earlier org (store.ErrBlocked) is retried soon and not counted as a
+// failure by asynq; other errors are failures with a growing delay.
+func TestWaitingUnitsAreNotFailures(t *testing.T) {
+	blocked := fmt.Errorf("apply: %w", store.ErrBlocked)
+	if IsFailure(blocked) || !IsFailure(errors.New("boom")) {
+		t.Errorf("IsFailure(blocked) = %v, IsFailure(other) = %v; want false, true", IsFailure(blocked), IsFailure(errors.New("boom")))
+	}
+	if d := RetryDelay(50, blocked, nil); d != blockedRetry {
+		t.Errorf("RetryDelay of a waiting unit = %s, want %s", d, blockedRetry)
+	}
+	if d := RetryDelay(2, errors.New("boom"), nil); d != 3*time.Second {
+		t.Errorf("RetryDelay(2) of a failure = %s, want 3s", d)
+	}
+}
+
+// taskRunner records the tasks the worker wakes.
+type taskRunner struct{ ids []string }
+
+func (r *taskRunner) RunTask(queue, id string) error {
+	r.ids = append(r.ids, id)
+	return nil
+}
+
+// TestUnit_WaitsForTheEarlierOrg: the unit of an org that claims the name
+// of an earlier org of the file waits (store.ErrBlocked) while the earlier
+// org's unit is not done; that unit, once done, wakes it, and it then
+// finds the name taken.
+func TestUnit_WaitsForTheEarlierOrg(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	runner := &taskRunner{}
+	e.w.cfg.Tasks = runner
+	ctx := context.Background()
+	job := e.submit(t, `{"orgs": [{"orgId": "o1", "org": {"name": "Same"}}, {"orgId": "o2", "org": {"name": " SAME "}}]}`)
+	if err := e.w.split(ctx, tasks.NewImportSplitTask(job.ID)); err != nil {
+		t.Fatalf("split: %v", err)
+	}
+	second := tasks.UnitPayload{JobID: job.ID, Stage: store.StagePass1, OrgIndex: 1}
+	if err := e.w.unit(ctx, tasks.NewImportUnitTask(second)); !errors.Is(err, store.ErrBlocked) {
+		t.Fatalf("unit of the second org = %v, want ErrBlocked", err)
+	}
+	if n := e.count(t, `SELECT count(*) FROM orgs`); n != 0 {
+		t.Fatalf("the waiting unit wrote %d orgs", n)
+	}
+	if err := e.w.unit(ctx, orgUnit(job.ID)); err != nil {
+		t.Fatalf("unit of the first org: %v", err)
+	}
+	if want := []string{tasks.UnitTaskID(second)}; !slices.Equal(runner.ids, want) {
+		t.Errorf("woken tasks %v, want %v", runner.ids, want)
+	}
+	if err := e.w.unit(ctx, tasks.NewImportUnitTask(second)); err != nil {
+		t.Fatalf("unit of the second org, woken: %v", err)
+	}
+	if n := e.count(t, `SELECT count(*) FROM orgs WHERE id = 'o1'`); n != 1 || e.count(t, `SELECT count(*) FROM orgs`) != 1 {
+		t.Errorf("orgs: want only o1, the earlier org")
 	}
 }
