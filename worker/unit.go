@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -78,9 +80,10 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 }
 
 // wake runs now the units that unit k, done, may have kept waiting
-// (store.ErrBlocked), rather than at their next retry. A unit that is not
-// waiting in asynq's retry set is left alone: it is running and retries, or
-// has not been enqueued yet.
+// (store.ErrBlocked), rather than at their next retry. A unit not in
+// asynq's retry set is left alone (it has not been enqueued yet, or is
+// pending), except one that is still running, about to return ErrBlocked
+// because it looked before k was done: it is woken again a moment later.
 func (w *Worker) wake(ctx context.Context, k store.UnitKey) {
 	if w.cfg.Tasks == nil {
 		return
@@ -90,21 +93,40 @@ func (w *Worker) wake(ctx context.Context, k store.UnitKey) {
 		w.log.Warn("find waiting units", zap.String("job_id", k.JobID), zap.Error(err))
 		return
 	}
+	var running []string
 	for _, k := range keys {
-		p := tasks.UnitPayload{JobID: k.JobID, Stage: k.Stage, OrgIndex: k.OrgIndex, Seq: k.Seq}
-		if err := w.cfg.Tasks.RunTask(tasks.Queue, tasks.UnitTaskID(p)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-			w.log.Debug("wake unit", zap.String("job_id", k.JobID), zap.Int("org_index", k.OrgIndex), zap.Error(err))
+		id := tasks.UnitTaskID(tasks.UnitPayload{JobID: k.JobID, Stage: k.Stage, OrgIndex: k.OrgIndex, Seq: k.Seq})
+		if err := w.cfg.Tasks.RunTask(tasks.Queue, id); err != nil && strings.Contains(err.Error(), "already running") {
+			running = append(running, id)
 		}
 	}
+	if len(running) > 0 {
+		go w.wakeAgain(running)
+	}
 }
+
+// wakeAgain runs the waiting tasks ids once they have left the running
+// state, trying a few times.
+func (w *Worker) wakeAgain(ids []string) {
+	for try := 0; try < 5 && len(ids) > 0; try++ {
+		time.Sleep(wakeAgainAfter)
+		ids = slices.DeleteFunc(ids, func(id string) bool {
+			err := w.cfg.Tasks.RunTask(tasks.Queue, id)
+			return err == nil || !strings.Contains(err.Error(), "already running")
+		})
+	}
+}
+
+// wakeAgainAfter is how long wakeAgain waits for a task that was running.
+const wakeAgainAfter = 100 * time.Millisecond
 
 // IsFailure tells asynq which errors of a handler are failures: a unit that
 // waits (store.ErrBlocked) is retried without counting as one.
 func IsFailure(err error) bool { return !errors.Is(err, store.ErrBlocked) }
 
 // blockedRetry is how long a waiting unit stays in asynq's retry set when
-// no unit wakes it.
-const blockedRetry = time.Second
+// no unit wakes it (a safety net: the unit it waits for wakes it).
+const blockedRetry = 5 * time.Second
 
 // RetryDelay is asynq's RetryDelayFunc for the import tasks: a waiting unit
 // is retried after blockedRetry, other tasks after a second per retry, up
