@@ -18,6 +18,10 @@ const (
 	ClaimOrgName  = "org_name"
 	ClaimDomain   = "domain"
 	ClaimUserName = "user_name"
+	// ClaimUserID is the id a user element gives: with onConflict
+	// OVERWRITE, the name that user has now may be given up (a rename),
+	// and the split claims it too.
+	ClaimUserID = "user_id"
 )
 
 // Claim is a value that an element of a payload claims.
@@ -42,20 +46,22 @@ type claimer interface {
 func (o AddOrgRequest) claims(emit func(string, string, bool)) { emit(ClaimOrgName, o.Name, true) }
 func (d Domain) claims(emit func(string, string, bool))        { emit(ClaimDomain, d.DomainName, true) }
 func (u DataHumanUser) claims(emit func(string, string, bool)) {
-	userClaims(u.User.UserName, true, emit)
+	userClaims(u.UserID, u.User.UserName, true, emit)
 }
 func (u DataMachineUser) claims(emit func(string, string, bool)) {
-	userClaims(u.User.UserName, false, emit)
+	userClaims(u.UserID, u.User.UserName, false, emit)
 }
 
-// userClaims emits what a user named name claims: it takes the name and, for
-// a human user (readsDomain), reads the domain the name ends in.
-func userClaims(name string, readsDomain bool, emit func(string, string, bool)) {
+// userClaims emits what user id named name claims: it takes the name and,
+// for a human user (readsDomain), reads the domain the name ends in; and it
+// names its id.
+func userClaims(id, name string, readsDomain bool, emit func(string, string, bool)) {
 	name = strings.TrimSpace(name)
 	emit(ClaimUserName, name, true)
 	if at := strings.LastIndex(name, "@"); readsDomain && at >= 0 {
 		emit(ClaimDomain, name[at+1:], false)
 	}
+	emit(ClaimUserID, id, false)
 }
 
 // claimDecoders decode, per member, the little of an element that says what
@@ -66,14 +72,14 @@ var claimDecoders = map[string]func(raw []byte) claimer{
 	"domains": decodeClaimer[Domain],
 	"humanUsers": func(raw []byte) claimer {
 		var u DataHumanUser
-		if !decodeUserName(raw, &u.User.UserName) {
+		if !decodeUser(raw, &u.UserID, &u.User.UserName) {
 			return nil
 		}
 		return u
 	},
 	"machineUsers": func(raw []byte) claimer {
 		var u DataMachineUser
-		if !decodeUserName(raw, &u.User.UserName) {
+		if !decodeUser(raw, &u.UserID, &u.User.UserName) {
 			return nil
 		}
 		return u
@@ -89,18 +95,19 @@ func decodeClaimer[T claimer](raw []byte) claimer {
 	return v
 }
 
-// decodeUserName decodes only the user name of a user element (cheaper than
-// the whole user) into name; it reports whether the element decodes.
-func decodeUserName(raw []byte, name *string) bool {
+// decodeUser decodes only the id and user name of a user element (cheaper
+// than the whole user); it reports whether the element decodes.
+func decodeUser(raw []byte, id, name *string) bool {
 	var v struct {
-		User struct {
+		UserID string `json:"userId"`
+		User   struct {
 			UserName string `json:"userName"`
 		} `json:"user"`
 	}
 	if Unmarshal(raw, &v) != nil {
 		return false
 	}
-	*name = v.User.UserName
+	*id, *name = v.UserID, v.User.UserName
 	return true
 }
 

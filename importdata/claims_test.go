@@ -10,7 +10,7 @@ import (
 // TestScanOrgs_Claims: the scan reports the org name, domains and user
 // names each org claims, trimmed, with the domain a human user name ends in
 // as read; an element that does not decode as a whole (a wrong type) still
-// claims its user name; blank names claim nothing. It says the same whether
+// claims its user name; blank names claim nothing; each user names its id. It says the same whether
 // or not the scan decodes elements to check ids (Defines).
 func TestScanOrgs_Claims(t *testing.T) {
 	payload := `{"orgs": [
@@ -25,9 +25,13 @@ func TestScanOrgs_Claims(t *testing.T) {
 		{Org: 0, Field: "domains", Kind: ClaimDomain, Key: "acme.example", Takes: true},
 		{Org: 0, Field: "humanUsers", Kind: ClaimUserName, Key: "Bob@Shared.Example", Takes: true},
 		{Org: 0, Field: "humanUsers", Kind: ClaimDomain, Key: "Shared.Example"},
+		{Org: 0, Field: "humanUsers", Kind: ClaimUserID, Key: "h1"},
 		{Org: 0, Field: "humanUsers", Item: 1, Kind: ClaimUserName, Key: "carol", Takes: true},
+		{Org: 0, Field: "humanUsers", Item: 1, Kind: ClaimUserID, Key: "h2"},
+		{Org: 0, Field: "humanUsers", Item: 2, Kind: ClaimUserID, Key: "h3"},
 		{Org: 1, Field: "org", Kind: ClaimOrgName, Key: "Beta", Takes: true},
 		{Org: 1, Field: "machineUsers", Kind: ClaimUserName, Key: "bot@x.example", Takes: true},
+		{Org: 1, Field: "machineUsers", Kind: ClaimUserID, Key: "m1"},
 	}
 	for _, defines := range []bool{false, true} {
 		var got []Claim

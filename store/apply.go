@@ -87,6 +87,13 @@ func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts
 		return res, ErrBlocked
 	}
 	if err == nil && decodeErr == nil {
+		// The steps prepare for the org's id (a chunk does not hold it).
+		if err = s.pool.QueryRow(ctx, `SELECT org_id FROM job_orgs WHERE job_id = $1 AND org_index = $2`,
+			u.JobID, u.OrgIndex).Scan(&a.orgID); err != nil {
+			err = fmt.Errorf("load org of unit: %w", err)
+		}
+	}
+	if err == nil && decodeErr == nil {
 		err = a.prepare(ctx, org)
 	}
 	if err == nil {

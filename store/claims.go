@@ -34,6 +34,12 @@ func blocked(ctx context.Context, db dbtx, u Unit) (bool, error) {
 	return b, nil
 }
 
+// Blocked reports whether unit k must wait for a unit of an earlier org
+// (see ErrBlocked), so that a worker need not read its bytes yet.
+func (s *Store) Blocked(ctx context.Context, k UnitKey) (bool, error) {
+	return blocked(ctx, s.pool, Unit{JobID: k.JobID, Stage: k.Stage, OrgIndex: k.OrgIndex, Seq: k.Seq})
+}
+
 // Waiting returns the units that unit k, now done, may have kept waiting
 // (ErrBlocked): per value k claims, the units of later orgs that claim it,
 // up to the first that takes it (units after that one wait for it), when

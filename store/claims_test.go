@@ -38,33 +38,7 @@ func TestClaims_EarlierOrgWins(t *testing.T) {
 	t.Parallel()
 	s := newKindsStore(t)
 	ctx := context.Background()
-	split, orgs := kindsDecode(t, claimsPayload)
-	var units []Unit
-	for i := range orgs {
-		units = append(units, Unit{Stage: StagePass1, OrgIndex: i, Steps: []string{"org", "domains", "human_users"}})
-	}
-	job, _, err := s.CreateJob(ctx, NewJob{Kind: KindImport, InstanceID: kindsInstance, Caller: "test", OnConflict: "FAIL", Timeout: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if job, err = s.StartJob(ctx, job.ID); err != nil {
-		t.Fatal(err)
-	}
-	for i := range units {
-		units[i].JobID = job.ID
-	}
-	tables, err := s.NewSplitTables(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tables.Close()
-	opts := importdata.ScanOptions{ChunkSize: 100, Claim: func(c importdata.Claim) error { return tables.Claim(ctx, c) }}
-	if err := importdata.ScanOrgs(strings.NewReader(claimsPayload), opts, func(importdata.OrgLayout) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := tables.Save(ctx, job.ID, split, units, map[string]int{}, nil); err != nil {
-		t.Fatal(err)
-	}
+	job, units, orgs := claimsSplit(t, s, importdata.OnConflictFail, claimsPayload)
 	checkKindsRows(t, s, []kindsRowCheck{{`SELECT kind, key, org_index, stage, seq, takes FROM job_claims WHERE job_id = '` + job.ID + `' ORDER BY 1, 2, 3`,
 		[][]string{
 			{"domain", "shared.example", "1", "1", "0", "false"},
@@ -132,4 +106,107 @@ func TestClaims_EarlierOrgWins(t *testing.T) {
 		resFailed(3, "human_users", 0, "human_user", "u3", `Errors.User.AlreadyExists (user name "bob" is taken)`),
 		resFailed(4, "human_users", 0, "human_user", "u4", `Errors.User.DomainNotAllowedAsUsername`),
 	}, kindsResults(t, s, job.ID))
+}
+
+// claimsSplit splits payload as the worker does, with one unit per org that
+// imports the org, its domains and its users, claims included.
+func claimsSplit(t *testing.T, s *Store, onConflict, payload string) (Job, []Unit, [][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	split, orgs := kindsDecode(t, payload)
+	var units []Unit
+	for i := range orgs {
+		units = append(units, Unit{Stage: StagePass1, OrgIndex: i, Steps: []string{"org", "domains", "human_users"}})
+	}
+	job, _, err := s.CreateJob(ctx, NewJob{Kind: KindImport, InstanceID: kindsInstance, Caller: "test", OnConflict: onConflict, Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job, err = s.StartJob(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range units {
+		units[i].JobID = job.ID
+	}
+	tables, err := s.NewSplitTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tables.Close()
+	claim := func(c importdata.Claim) error {
+		if c.Kind == importdata.ClaimUserID && onConflict != importdata.OnConflictOverwrite {
+			return nil
+		}
+		return tables.Claim(ctx, c)
+	}
+	opts := importdata.ScanOptions{ChunkSize: 100, Claim: claim}
+	if err := importdata.ScanOrgs(strings.NewReader(payload), opts, func(importdata.OrgLayout) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := tables.Save(ctx, job, split, units, map[string]int{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return job, units, orgs
+}
+
+// applyLastFirst applies the units, last org first, over and over, until
+// all are done; it returns the orgs in the order their units were applied.
+func applyLastFirst(t *testing.T, s *Store, job Job, units []Unit, orgs [][]byte) []int {
+	t.Helper()
+	var order []int
+	for pass := 0; len(order) < len(units) && pass < len(units); pass++ {
+		for i := len(units) - 1; i >= 0; i-- {
+			if slices.Contains(order, i) {
+				continue
+			}
+			_, err := s.ApplyUnit(context.Background(), job, units[i], orgs[i], kindsOpts)
+			switch {
+			case errors.Is(err, ErrBlocked):
+			case err != nil:
+				t.Fatalf("apply unit of org %d: %v", i, err)
+			default:
+				order = append(order, i)
+			}
+		}
+	}
+	return order
+}
+
+// TestClaims_OverwriteRename: with onConflict OVERWRITE an org or a user of
+// the file that exists may be renamed, giving its name up; the names they
+// have are claimed too, so an org later in the file that takes them waits
+// for the rename (and gets them), and one earlier does not (and fails), as
+// org after org would do, whatever the order the units run in.
+func TestClaims_OverwriteRename(t *testing.T) {
+	t.Parallel()
+	user := func(id, name string) string {
+		return `{"userId": "` + id + `", "user": {"userName": "` + name + `", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "e@x.example"}}}`
+	}
+	existing := `{"orgs": [{"orgId": "o1", "org": {"name": "Acme"}, "humanUsers": [` + user("u1", "bob") + `]}]}`
+	rename := `{"orgId": "o1", "org": {"name": "Acme Corp"}, "humanUsers": [` + user("u1", "robert") + `]}`
+	taker := `{"orgId": "o2", "org": {"name": "acme"}, "humanUsers": [` + user("u2", "BOB") + `]}`
+	for _, tc := range []struct {
+		name, payload string
+		wantOrgs      [][]string
+	}{
+		{"rename first", `{"orgs": [` + rename + `, ` + taker + `]}`,
+			[][]string{{"o1", "Acme Corp"}, {"o2", "acme"}}},
+		{"rename last", `{"orgs": [` + taker + `, ` + rename + `]}`,
+			[][]string{{"o1", "Acme Corp"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newKindsStore(t)
+			kindsImport(t, s, []kindsStage{{StagePass1, []string{"org", "human_users"}}}, importdata.OnConflictFail, existing)
+			job, units, orgs := claimsSplit(t, s, importdata.OnConflictOverwrite, tc.payload)
+			if order := applyLastFirst(t, s, job, units, orgs); !slices.Equal(order, []int{0, 1}) {
+				t.Errorf("units applied in order %v, want [0 1]: the later org waits for the earlier", order)
+			}
+			checkKindsRows(t, s, []kindsRowCheck{{`SELECT id, name FROM orgs ORDER BY id`, tc.wantOrgs}})
+			wantUsers := [][]string{{"u1", "robert"}}
+			if tc.name == "rename first" {
+				wantUsers = append(wantUsers, []string{"u2", "BOB"})
+			}
+			checkKindsRows(t, s, []kindsRowCheck{{`SELECT id, username FROM users ORDER BY id`, wantUsers}})
+		})
+	}
 }

@@ -124,25 +124,39 @@ func (t *SplitTables) FirstTwice(ctx context.Context) (def importdata.Definition
 	return def, firstOrg, true, nil
 }
 
-// Save records the split (as Store.SaveSplit does) and, in the same
+// Save records the split of job (as Store.SaveSplit does) and, in the same
 // transaction, the claims that units of two or more orgs share: for each
 // value (its case folded by lower()) claimed by two orgs, one of which takes
-// it, the units that claim it.
-func (t *SplitTables) Save(ctx context.Context, jobID string, orgs []SplitOrg, units []Unit, totals map[string]int, pin *source.Version) error {
+// it, the units that claim it. With onConflict OVERWRITE an org or user of
+// the file may be renamed, giving its name up: the names they have now are
+// claimed too, by the units that import them.
+func (t *SplitTables) Save(ctx context.Context, job Job, orgs []SplitOrg, units []Unit, totals map[string]int, pin *source.Version) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
-	return saveSplit(ctx, t.conn, jobID, orgs, units, totals, pin, func(tx pgx.Tx) error {
+	return saveSplit(ctx, t.conn, job.ID, orgs, units, totals, pin, func(tx pgx.Tx) error {
+		if job.OnConflict == importdata.OnConflictOverwrite {
+			_, err := tx.Exec(ctx, `INSERT INTO split_claims (org, step, item, kind, key, takes)
+				SELECT o.org_index, 'org', 0, $3, x.name, true
+				FROM job_orgs o JOIN orgs x ON x.instance_id = $2 AND x.id = o.org_id WHERE o.job_id = $1
+				UNION ALL
+				SELECT c.org, c.step, c.item, $4, u.username, true
+				FROM split_claims c JOIN users u ON u.instance_id = $2 AND u.id = c.key WHERE c.kind = $5`,
+				job.ID, job.InstanceID, importdata.ClaimOrgName, importdata.ClaimUserName, importdata.ClaimUserID)
+			if err != nil {
+				return fmt.Errorf("claim the names that entities of the file have: %w", err)
+			}
+		}
 		_, err := tx.Exec(ctx, `
-			WITH keyed AS (SELECT org, step, item, kind, lower(key) AS key, takes FROM split_claims),
+			WITH keyed AS (SELECT org, step, item, kind, lower(key) AS key, takes FROM split_claims WHERE kind <> $3),
 			shared AS (SELECT kind, key FROM keyed GROUP BY kind, key HAVING min(org) <> max(org) AND bool_or(takes))
 			INSERT INTO job_claims (job_id, kind, key, org_index, stage, seq, takes)
 			SELECT $1, k.kind, k.key, k.org, u.stage, u.seq, bool_or(k.takes)
 			FROM keyed k JOIN shared USING (kind, key)
 			CROSS JOIN LATERAL (SELECT stage, seq FROM job_units u
-				WHERE u.job_id = $1 AND u.org_index = k.org AND k.step = ANY(u.steps) AND u.first_item <= k.item
+				WHERE u.job_id = $1 AND u.stage = $2 AND u.org_index = k.org AND k.step = ANY(u.steps) AND u.first_item <= k.item
 				ORDER BY u.first_item DESC LIMIT 1) u
-			GROUP BY k.kind, k.key, k.org, u.stage, u.seq`, jobID)
+			GROUP BY k.kind, k.key, k.org, u.stage, u.seq`, job.ID, StagePass1, importdata.ClaimUserID)
 		if err != nil {
 			return fmt.Errorf("save claims: %w", err)
 		}

@@ -96,8 +96,14 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	var pin *source.Version
 	var orgStarts []int64
 	checkTwice := func() error { return nil }
+	overwrite := job.OnConflict == importdata.OnConflictOverwrite
 	opts := importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: importdata.IsV1(job.SourceField),
-		Claim: func(c importdata.Claim) error { return tables.Claim(ctx, c) }}
+		Claim: func(c importdata.Claim) error {
+			if c.Kind == importdata.ClaimUserID && !overwrite {
+				return nil // only a rename gives a name up
+			}
+			return tables.Claim(ctx, c)
+		}}
 	if job.Source == nil {
 		src = w.st.PayloadReader(ctx, job.ID, job.SourceSize, 0)
 	} else {
@@ -142,7 +148,7 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 		return fmt.Errorf("split job %s: %w", job.ID, err)
 	}
 	w.log.Info("import split", zap.String("job_id", job.ID), zap.Int("orgs", len(orgs)), zap.Int("units", len(units)))
-	return tables.Save(ctx, job.ID, orgs, units, totals, pin)
+	return tables.Save(ctx, job, orgs, units, totals, pin)
 }
 
 // endedPoll is how often a split looks whether its job has ended.

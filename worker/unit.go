@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -40,6 +41,9 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if !u.Done {
+		if wait, err := w.st.Blocked(ctx, key); err != nil || wait {
+			return cmp.Or(err, store.ErrBlocked) // not read before it may run
+		}
 		start := time.Now()
 		raw, err := w.unitBytes(ctx, job, u)
 		switch {
