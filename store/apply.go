@@ -67,10 +67,11 @@ var errJobEnded = errors.New("the job is no longer running")
 // unit between steps; what is done is kept. When the job is no longer
 // running at the commit, the transaction is rolled back and the result says
 // JobEnded. A unit that must wait for a unit of an earlier org (a value
-// both claim, see job_claims) does nothing and returns ErrBlocked. A dry-run job (job.DryRun) is applied to its scratch instance
-// (see PrepareDryRun). Data that the database refuses is an error wrapping
-// ErrRejected, and ErrRaced too when a retry may succeed,
-// whose message names the unit, its org and what PostgreSQL said.
+// both claim, see job_claims) does nothing and returns ErrBlocked. A dry-run
+// job (job.DryRun) is applied to its scratch instance (see PrepareDryRun).
+// Data that the database refuses is an error wrapping ErrRejected, and
+// ErrRaced too when a retry may succeed, whose message names the unit, its
+// org and what PostgreSQL said.
 func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts ApplyOptions) (ApplyResult, error) {
 	var res ApplyResult
 	home := job.InstanceID

@@ -21,9 +21,9 @@ const splitBatch = 20_000
 // claim the same value. The split holds neither in memory. Save records the
 // split, with its claims, in a transaction on the same connection.
 type SplitTables struct {
-	conn           *pgxpool.Conn
-	defs, claims   [][]any
-	defSeq, claimN int64
+	conn         *pgxpool.Conn
+	defs, claims [][]any
+	defSeq       int64
 }
 
 // NewSplitTables opens empty tables; Close releases them.
