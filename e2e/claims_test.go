@@ -253,3 +253,36 @@ func TestImport_ClashesEarlierOrgWins(t *testing.T) {
 		}
 	}
 }
+
+// TestImport_ClashesSurviveWorkerKills imports the clash file with chunks of
+// one element while its only worker is killed (SIGKILL) three times: units
+// that were waiting for an earlier org, or running, are recovered, and the
+// result and directory are those of the calm runs (the golden file and
+// importing org after org).
+func TestImport_ClashesSurviveWorkerKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and recovers workers: takes minutes")
+	}
+	env := []string{"ZIMPORT_CHUNK_SIZE=1", "ZIMPORT_WORKER_CONCURRENCY=2"}
+	s := newStack(t, env...)
+	instanceID, pat := s.createInstanceWith("Clash kills", "crashy-0", env...)
+	id := s.submit(pat, []byte(`{"timeout":"10m","dataOrgs":`+string(clashFile())+`}`))
+	for i, at := range []float64{0.2, 0.45, 0.7} {
+		s.waitProgress(id, pat, at, 3*time.Minute)
+		s.kill(fmt.Sprintf("crashy-%d", i))
+		s.startWorker(fmt.Sprintf("crashy-%d", i+1), env...)
+	}
+	if job := s.waitJob(id, pat, 10*time.Minute); job["status"] != "completed_with_errors" {
+		t.Fatalf("status %v: %v", job["status"], job)
+	}
+	want, err := os.ReadFile("testdata/clash.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := normalizeResult(t, s.result(id, pat)); !bytes.Equal(want, got) {
+		t.Errorf("result after kills differs from the golden file (-want +got):\n%s", cmp.Diff(string(want), string(got)))
+	}
+	if diff := cmp.Diff(clashExpected(), clashDirectory(s, instanceID)); diff != "" {
+		t.Errorf("directory after kills differs from importing org after org (-want +got):\n%s", diff)
+	}
+}
