@@ -129,8 +129,10 @@ const wakeAgainAfter = 100 * time.Millisecond
 func IsFailure(err error) bool { return !errors.Is(err, store.ErrBlocked) }
 
 // blockedRetry is how long a waiting unit stays in asynq's retry set when
-// no unit wakes it (a safety net: the unit it waits for wakes it).
-const blockedRetry = 5 * time.Second
+// no unit wakes it. It is a safety net (the unit it waits for wakes it), and
+// long: in a file whose thousands of orgs share a name, the units that wait
+// would otherwise keep the workers busy looking again.
+const blockedRetry = 30 * time.Second
 
 // RetryDelay is asynq's RetryDelayFunc for the import tasks: a waiting unit
 // is retried after blockedRetry, other tasks after a second per retry, up

@@ -150,7 +150,7 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 		Queues:         map[string]int{tasks.Queue: 1},
 		RetryDelayFunc: worker.RetryDelay,
 		IsFailure:      worker.IsFailure,
-		// A waiting unit that nothing wakes is retried after 5 s (worker.RetryDelay).
+		// A waiting unit that nothing wakes is retried after 30 s (worker.RetryDelay).
 		DelayedTaskCheckInterval: 500 * time.Millisecond,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			if !worker.IsFailure(err) {
