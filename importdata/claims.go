@@ -18,11 +18,22 @@ const (
 	ClaimOrgName  = "org_name"
 	ClaimDomain   = "domain"
 	ClaimUserName = "user_name"
-	// ClaimUserID is the id a user element gives: with onConflict
-	// OVERWRITE, the name that user has now may be given up (a rename),
-	// and the split claims it too.
+	// ClaimUserID is the id a user element gives. Ids given in two orgs are
+	// refused, but one may be the id zimport derives for a human user
+	// without one (ClaimDerivedUserID); and with onConflict OVERWRITE, the
+	// name the user has now may be given up (a rename): the split claims
+	// it too.
 	ClaimUserID = "user_id"
+	// ClaimDerivedUserID is the user name of a human user without an id:
+	// the split derives its id from it and the org's id.
+	ClaimDerivedUserID = "derived_user_id"
 )
+
+// MaxClaimed is the length, in characters, of the longest value that an
+// element can take: org names, domain names, user names and user ids have
+// at most 200. An element with a longer one fails its checks and takes
+// nothing, so it claims nothing (the database could not index the value).
+const MaxClaimed = 200
 
 // Claim is a value that an element of a payload claims.
 type Claim struct {
@@ -53,15 +64,20 @@ func (u DataMachineUser) claims(emit func(string, string, bool)) {
 }
 
 // userClaims emits what user id named name claims: it takes the name and,
-// for a human user (readsDomain), reads the domain the name ends in; and it
-// names its id.
-func userClaims(id, name string, readsDomain bool, emit func(string, string, bool)) {
+// for a human user (human), reads the domain the name ends in; and it takes
+// its id, the one given or, for a human user without one, the one derived
+// from its name.
+func userClaims(id, name string, human bool, emit func(string, string, bool)) {
 	name = strings.TrimSpace(name)
 	emit(ClaimUserName, name, true)
-	if at := strings.LastIndex(name, "@"); readsDomain && at >= 0 {
+	if at := strings.LastIndex(name, "@"); human && at >= 0 {
 		emit(ClaimDomain, name[at+1:], false)
 	}
-	emit(ClaimUserID, id, false)
+	if id == "" && human {
+		emit(ClaimDerivedUserID, name, true)
+		return
+	}
+	emit(ClaimUserID, id, true)
 }
 
 // claimDecoders decode, per member, the little of an element that says what
@@ -128,7 +144,8 @@ func (s *scanner) claims(field string, item int, raw []byte, decoded any) error 
 	var err error
 	c.claims(func(kind, key string, takes bool) {
 		key = strings.TrimSpace(key)
-		if err == nil && key != "" && utf8.ValidString(key) && !strings.ContainsRune(key, 0) {
+		if err == nil && key != "" && utf8.ValidString(key) && utf8.RuneCountInString(key) <= MaxClaimed &&
+			!strings.ContainsRune(key, 0) {
 			err = s.opts.Claim(Claim{Org: s.orgIndex, Field: field, Item: max(item, 0), Kind: kind, Key: key, Takes: takes})
 		}
 	})

@@ -133,13 +133,7 @@ func claimsSplit(t *testing.T, s *Store, onConflict, payload string) (Job, []Uni
 		t.Fatal(err)
 	}
 	defer tables.Close()
-	claim := func(c importdata.Claim) error {
-		if c.Kind == importdata.ClaimUserID && onConflict != importdata.OnConflictOverwrite {
-			return nil
-		}
-		return tables.Claim(ctx, c)
-	}
-	opts := importdata.ScanOptions{ChunkSize: 100, Claim: claim}
+	opts := importdata.ScanOptions{ChunkSize: 100, Claim: func(c importdata.Claim) error { return tables.Claim(ctx, c) }}
 	if err := importdata.ScanOrgs(strings.NewReader(payload), opts, func(importdata.OrgLayout) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -207,6 +201,49 @@ func TestClaims_OverwriteRename(t *testing.T) {
 				wantUsers = append(wantUsers, []string{"u2", "BOB"})
 			}
 			checkKindsRows(t, s, []kindsRowCheck{{`SELECT id, username FROM users ORDER BY id`, wantUsers}})
+		})
+	}
+}
+
+// TestDerivedUserIDSQL: the split derives a user's id in SQL as the applier
+// does in Go.
+func TestDerivedUserIDSQL(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	for _, tc := range [][2]string{{"o1", "admin"}, {"", "x"}, {"org/with/slashes", "Bob@Example.com"}, {"ü-org", "名前"}, {"o", strings.Repeat("z", 200)}} {
+		var got string
+		if err := s.pool.QueryRow(context.Background(), `SELECT `+derivedUserIDSQL("$1::text", "$2::text"), tc[0], tc[1]).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := generatedUserID(tc[0], tc[1]); got != want || len(got) != 18 {
+			t.Errorf("derived id of %q in org %q: SQL %s, Go %s", tc[1], tc[0], got, want)
+		}
+	}
+}
+
+// TestClaims_DerivedUserIDs: a human user without an id takes the id
+// derived from its org and name; an explicit id of another org that equals
+// it is ordered by file order like any shared value.
+func TestClaims_DerivedUserIDs(t *testing.T) {
+	t.Parallel()
+	noID := `{"user": {"userName": "bob", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "e@x.example"}}}`
+	derived := generatedUserID("a0", "bob")
+	explicit := `{"userId": "` + derived + `", "user": {"userName": "other", "profile": {"firstName": "F", "lastName": "L"}, "email": {"email": "e@x.example"}}}`
+	orgA := `{"orgId": "a0", "org": {"name": "A"}, "humanUsers": [` + noID + `]}`
+	orgB := `{"orgId": "b0", "org": {"name": "B"}, "humanUsers": [` + explicit + `]}`
+	for _, tc := range []struct {
+		name, payload, owner string
+	}{
+		{"derived first", `{"orgs": [` + orgA + `, ` + orgB + `]}`, "a0"},
+		{"explicit first", `{"orgs": [` + orgB + `, ` + orgA + `]}`, "b0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newKindsStore(t)
+			job, units, orgs := claimsSplit(t, s, importdata.OnConflictFail, tc.payload)
+			if order := applyLastFirst(t, s, job, units, orgs); !slices.Equal(order, []int{0, 1}) {
+				t.Errorf("units applied in order %v, want [0 1]", order)
+			}
+			checkKindsRows(t, s, []kindsRowCheck{{`SELECT id, org_id FROM users`, [][]string{{derived, tc.owner}}}})
 		})
 	}
 }

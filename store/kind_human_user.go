@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/md5"
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -285,10 +286,19 @@ func (a *applier) checkPasswords(ctx context.Context, o *outcomes, org *importda
 
 // generatedUserID is the id of a human user imported without one. ZITADEL
 // generates one (and lists "" as its id); zimport derives a number of 18
-// digits, like ZITADEL's ids, from the org and the folded user name, so that
-// the same file gives the same ids and results on every run, and a re-run
-// finds the users it created.
+// digits, like ZITADEL's ids, from the org's id and the trimmed user name,
+// so that the same file gives the same ids and results on every run, and a
+// re-run finds the users it created. derivedUserIDSQL computes the same in
+// PostgreSQL, for the split's claims.
 func generatedUserID(orgID, userName string) string {
-	h := sha256.Sum256([]byte("zimport/user-id\x00" + orgID + "\x00" + strings.ToLower(strings.TrimSpace(userName))))
-	return strconv.FormatUint(binary.BigEndian.Uint64(h[:8])%9e17+1e17, 10)
+	sum := md5.Sum([]byte(fmt.Sprintf("zimport/user-id/%d/%s/%s", len(orgID), orgID, strings.TrimSpace(userName))))
+	return strconv.FormatUint(binary.BigEndian.Uint64(sum[:8])%9e17+1e17, 10)
+}
+
+// derivedUserIDSQL is generatedUserID in SQL, of the org id org and the
+// trimmed user name name (SQL expressions): the first 8 bytes of the MD5 as
+// an unsigned number, modulo 9e17, plus 1e17.
+func derivedUserIDSQL(org, name string) string {
+	return `((('x' || substr(md5('zimport/user-id/' || octet_length(` + org + `) || '/' || ` + org + ` || '/' || ` + name + `), 1, 16))
+		::bit(64)::bigint::numeric + 18446744073709551616) % 18446744073709551616 % 900000000000000000 + 100000000000000000)::bigint::text`
 }

@@ -129,26 +129,37 @@ func (t *SplitTables) FirstTwice(ctx context.Context) (def importdata.Definition
 // value (its case folded by lower()) claimed by two orgs, one of which takes
 // it, the units that claim it. With onConflict OVERWRITE an org or user of
 // the file may be renamed, giving its name up: the names they have now are
-// claimed too, by the units that import them.
+// claimed too, by the units that import them. (User ids are compared as they
+// are: only a derived one can be shared.)
 func (t *SplitTables) Save(ctx context.Context, job Job, orgs []SplitOrg, units []Unit, totals map[string]int, pin *source.Version) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
 	return saveSplit(ctx, t.conn, job.ID, orgs, units, totals, pin, func(tx pgx.Tx) error {
+		// A human user without an id takes the id derived from its name
+		// and its org's id (generatedUserID), which another org may give.
+		if _, err := tx.Exec(ctx, `UPDATE split_claims c SET kind = $3, key = `+derivedUserIDSQL("o.org_id", "c.key")+`
+			FROM job_orgs o WHERE c.kind = $2 AND o.job_id = $1 AND o.org_index = c.org`,
+			job.ID, importdata.ClaimDerivedUserID, importdata.ClaimUserID); err != nil {
+			return fmt.Errorf("derive user ids: %w", err)
+		}
 		if job.OnConflict == importdata.OnConflictOverwrite {
+			// (A name longer than any entity may take is not claimed.)
 			_, err := tx.Exec(ctx, `INSERT INTO split_claims (org, step, item, kind, key, takes)
 				SELECT o.org_index, 'org', 0, $3, x.name, true
-				FROM job_orgs o JOIN orgs x ON x.instance_id = $2 AND x.id = o.org_id WHERE o.job_id = $1
+				FROM job_orgs o JOIN orgs x ON x.instance_id = $2 AND x.id = o.org_id
+				WHERE o.job_id = $1 AND char_length(x.name) <= $6
 				UNION ALL
 				SELECT c.org, c.step, c.item, $4, u.username, true
-				FROM split_claims c JOIN users u ON u.instance_id = $2 AND u.id = c.key WHERE c.kind = $5`,
-				job.ID, job.InstanceID, importdata.ClaimOrgName, importdata.ClaimUserName, importdata.ClaimUserID)
+				FROM split_claims c JOIN users u ON u.instance_id = $2 AND u.id = c.key
+				WHERE c.kind = $5 AND char_length(u.username) <= $6`,
+				job.ID, job.InstanceID, importdata.ClaimOrgName, importdata.ClaimUserName, importdata.ClaimUserID, importdata.MaxClaimed)
 			if err != nil {
 				return fmt.Errorf("claim the names that entities of the file have: %w", err)
 			}
 		}
 		_, err := tx.Exec(ctx, `
-			WITH keyed AS (SELECT org, step, item, kind, lower(key) AS key, takes FROM split_claims WHERE kind <> $3),
+			WITH keyed AS (SELECT org, step, item, kind, CASE WHEN kind = $3 THEN key ELSE lower(key) END AS key, takes FROM split_claims),
 			shared AS (SELECT kind, key FROM keyed GROUP BY kind, key HAVING min(org) <> max(org) AND bool_or(takes))
 			INSERT INTO job_claims (job_id, kind, key, org_index, stage, seq, takes)
 			SELECT $1, k.kind, k.key, k.org, u.stage, u.seq, bool_or(k.takes)

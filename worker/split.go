@@ -96,14 +96,8 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	var pin *source.Version
 	var orgStarts []int64
 	checkTwice := func() error { return nil }
-	overwrite := job.OnConflict == importdata.OnConflictOverwrite
 	opts := importdata.ScanOptions{ChunkSize: w.cfg.ChunkSize, V1: importdata.IsV1(job.SourceField),
-		Claim: func(c importdata.Claim) error {
-			if c.Kind == importdata.ClaimUserID && !overwrite {
-				return nil // only a rename gives a name up
-			}
-			return tables.Claim(ctx, c)
-		}}
+		Claim: func(c importdata.Claim) error { return tables.Claim(ctx, c) }}
 	if job.Source == nil {
 		src = w.st.PayloadReader(ctx, job.ID, job.SourceSize, 0)
 	} else {
