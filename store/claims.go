@@ -16,12 +16,18 @@ import (
 var ErrBlocked = errors.New("the unit waits for a unit of an earlier org that claims the same value")
 
 // blockedSQL finds a unit not done of an earlier org that claims a value
-// the unit $1..$4 claims, unless both only read it. Each statement of a
-// unit's transaction sees the units committed before it started, so a unit
-// found done has its rows in the directory for the unit's look-ups.
+// the unit $1..$4 claims, unless both only read it. It looks back only to
+// the nearest earlier org that takes the value: that org's units waited for
+// every claim before theirs, so when they are done, all before are. (A long
+// chain of orgs that share one name costs each unit one step back, not the
+// whole chain.) Each statement of a unit's transaction sees the units
+// committed before it started, so a unit found done has its rows in the
+// directory for the unit's look-ups.
 const blockedSQL = `SELECT EXISTS (SELECT 1 FROM job_claims c
+	CROSS JOIN LATERAL (SELECT max(t.org_index) AS org_index FROM job_claims t
+		WHERE t.job_id = c.job_id AND t.kind = c.kind AND t.key = c.key AND t.org_index < c.org_index AND t.takes) prev
 	JOIN job_claims e ON e.job_id = c.job_id AND e.kind = c.kind AND e.key = c.key
-		AND e.org_index < c.org_index AND (e.takes OR c.takes)
+		AND e.org_index < c.org_index AND e.org_index >= coalesce(prev.org_index, -1) AND (e.takes OR c.takes)
 	JOIN job_units u ON u.job_id = e.job_id AND u.stage = e.stage AND u.org_index = e.org_index AND u.seq = e.seq
 	WHERE c.job_id = $1 AND c.stage = $2 AND c.org_index = $3 AND c.seq = $4 AND NOT u.done)`
 

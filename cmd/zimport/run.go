@@ -161,8 +161,9 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 			wlog.Warn("task failed", zap.String("task_type", t.Type()), zap.String("task_id", id), zap.Int("attempt", retried+1), zap.Error(err))
 		}),
 		// Idle workers look for new tasks this often (asynq's default is 1s, which
-		// would add up to a second to every stage barrier).
-		TaskCheckInterval: 100 * time.Millisecond,
+		// would add up to a second to every stage barrier, and to every step of
+		// a chain of orgs that wait for each other).
+		TaskCheckInterval: 25 * time.Millisecond,
 		Logger:            wlog.Sugar(),
 		LogLevel:          asynq.WarnLevel,
 		ShutdownTimeout:   30 * time.Second,
