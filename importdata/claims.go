@@ -43,7 +43,8 @@ type Claim struct {
 	Field string
 	Item  int
 	// Kind is one of the Claim* kinds; Key the value as the import gives it,
-	// trimmed as the import trims it. The database folds its case.
+	// trimmed where the import trims it (names, not ids). The database
+	// folds the case of names.
 	Kind, Key string
 	// Takes is false when the element only reads the value.
 	Takes bool
@@ -54,8 +55,12 @@ type claimer interface {
 	claims(emit func(kind, key string, takes bool))
 }
 
-func (o AddOrgRequest) claims(emit func(string, string, bool)) { emit(ClaimOrgName, o.Name, true) }
-func (d Domain) claims(emit func(string, string, bool))        { emit(ClaimDomain, d.DomainName, true) }
+func (o AddOrgRequest) claims(emit func(string, string, bool)) {
+	emit(ClaimOrgName, strings.TrimSpace(o.Name), true)
+}
+func (d Domain) claims(emit func(string, string, bool)) {
+	emit(ClaimDomain, strings.TrimSpace(d.DomainName), true)
+}
 func (u DataHumanUser) claims(emit func(string, string, bool)) {
 	userClaims(u.UserID, u.User.UserName, true, emit)
 }
@@ -143,7 +148,6 @@ func (s *scanner) claims(field string, item int, raw []byte, decoded any) error 
 	}
 	var err error
 	c.claims(func(kind, key string, takes bool) {
-		key = strings.TrimSpace(key)
 		if err == nil && key != "" && utf8.ValidString(key) && utf8.RuneCountInString(key) <= MaxClaimed &&
 			!strings.ContainsRune(key, 0) {
 			err = s.opts.Claim(Claim{Org: s.orgIndex, Field: field, Item: max(item, 0), Kind: kind, Key: key, Takes: takes})

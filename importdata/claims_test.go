@@ -19,7 +19,7 @@ func TestScanOrgs_Claims(t *testing.T) {
 		 "humanUsers": [{"userId": "h1", "user": {"userName": " Bob@Shared.Example "}},
 			{"userId": "h2", "state": [], "user": {"userName": "carol"}},
 			{"userId": "h3", "user": {"userName": ""}}, {"userId": "h4", "user": {"userName": "` + strings.Repeat("é", 201) + `"}},
-			{"user": {"userName": " noid "}}]},
+			{"user": {"userName": " noid "}}, {"userId": " sp ", "user": {"userName": "sp"}}]},
 		{"orgId": "o2", "org": {"name": "Beta"}, "machineUsers": [{"userId": "m1", "user": {"userName": "bot@x.example"}}],
 		 "orgMembers": [{"userId": "h1", "roles": ["ORG_OWNER"]}]}]}`
 	want := []Claim{
@@ -34,6 +34,8 @@ func TestScanOrgs_Claims(t *testing.T) {
 		{Org: 0, Field: "humanUsers", Item: 3, Kind: ClaimUserID, Key: "h4", Takes: true},
 		{Org: 0, Field: "humanUsers", Item: 4, Kind: ClaimUserName, Key: "noid", Takes: true},
 		{Org: 0, Field: "humanUsers", Item: 4, Kind: ClaimDerivedUserID, Key: "noid", Takes: true},
+		{Org: 0, Field: "humanUsers", Item: 5, Kind: ClaimUserName, Key: "sp", Takes: true},
+		{Org: 0, Field: "humanUsers", Item: 5, Kind: ClaimUserID, Key: " sp ", Takes: true}, // ids are kept as given
 		{Org: 1, Field: "org", Kind: ClaimOrgName, Key: "Beta", Takes: true},
 		{Org: 1, Field: "machineUsers", Kind: ClaimUserName, Key: "bot@x.example", Takes: true},
 		{Org: 1, Field: "machineUsers", Kind: ClaimUserID, Key: "m1", Takes: true},
