@@ -67,7 +67,8 @@ var errJobEnded = errors.New("the job is no longer running")
 // unit between steps; what is done is kept. When the job is no longer
 // running at the commit, the transaction is rolled back and the result says
 // JobEnded. A unit that must wait for a unit of an earlier org (a value
-// both claim, see job_claims) does nothing and returns ErrBlocked. A dry-run
+// both claim, see job_claims) does nothing and returns ErrBlocked; callers
+// look first (Blocked), before they read its bytes and it prepares. A dry-run
 // job (job.DryRun) is applied to its scratch instance (see PrepareDryRun).
 // Data that the database refuses is an error wrapping ErrRejected, and
 // ErrRaced too when a retry may succeed, whose message names the unit, its
@@ -81,13 +82,8 @@ func (s *Store) ApplyUnit(ctx context.Context, job Job, u Unit, raw []byte, opts
 	}
 	a := &applier{db: s.pool, job: job, home: home, unit: u, opts: opts, raw: raw, counts: map[string]*Counts{}}
 	org, decodeErr := decodeUnit(u, raw, importdata.IsV1(job.SourceField))
-	// Waiting is checked before the slow preparation and again under the
-	// unit's lock.
-	wait, err := blocked(ctx, s.pool, u)
-	if err == nil && wait {
-		return res, ErrBlocked
-	}
-	if err == nil && decodeErr == nil {
+	var err error
+	if decodeErr == nil {
 		// The steps prepare for the org's id (a chunk does not hold it).
 		if err = s.pool.QueryRow(ctx, `SELECT org_id FROM job_orgs WHERE job_id = $1 AND org_index = $2`,
 			u.JobID, u.OrgIndex).Scan(&a.orgID); err != nil {

@@ -51,42 +51,27 @@ func TestClaims_EarlierOrgWins(t *testing.T) {
 			{"user_name", "bob", "3", "1", "0", "true"},
 		}}})
 
-	var order []int
-	for pass := 0; len(order) < len(units) && pass < len(units); pass++ {
-		var applied []int
-		for i := len(units) - 1; i >= 0; i-- {
-			if slices.Contains(order, i) {
-				continue
-			}
-			_, err := s.ApplyUnit(ctx, job, units[i], orgs[i], kindsOpts)
-			switch {
-			case errors.Is(err, ErrBlocked):
-			case err != nil:
-				t.Fatalf("apply unit of org %d: %v", i, err)
-			default:
-				applied = append(applied, i)
-			}
+	order := applyLastFirst(t, s, job, units, orgs, func(pass int, applied []int) {
+		if pass != 0 {
+			return
 		}
-		if pass == 0 {
-			// Org 0 waits for nothing; it wakes the first later taker of
-			// each of its values: org 2 (acme) and org 1 (bob).
-			if !slices.Equal(applied, []int{0}) {
-				t.Fatalf("first pass applied orgs %v, want [0]", applied)
-			}
-			waiting, err := s.Waiting(ctx, UnitKey{JobID: job.ID, Stage: StagePass1, OrgIndex: 0})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var woken []int
-			for _, k := range waiting {
-				woken = append(woken, k.OrgIndex)
-			}
-			if !slices.Equal(woken, []int{1, 2}) {
-				t.Errorf("Waiting(org 0) = orgs %v, want [1 2]", woken)
-			}
+		// Org 0 waits for nothing; it wakes the first later taker of
+		// each of its values: org 2 (acme) and org 1 (bob).
+		if !slices.Equal(applied, []int{0}) {
+			t.Fatalf("first pass applied orgs %v, want [0]", applied)
 		}
-		order = append(order, applied...)
-	}
+		waiting, err := s.Waiting(ctx, UnitKey{JobID: job.ID, Stage: StagePass1, OrgIndex: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var woken []int
+		for _, k := range waiting {
+			woken = append(woken, k.OrgIndex)
+		}
+		if !slices.Equal(woken, []int{1, 2}) {
+			t.Errorf("Waiting(org 0) = orgs %v, want [1 2]", woken)
+		}
+	})
 	// Pass 2: orgs 2 and 1 (org 3 waits for org 1's bob); pass 3: org 3;
 	// pass 4: org 4, which waits for org 3's domain.
 	if want := []int{0, 2, 1, 3, 4}; !slices.Equal(order, want) {
@@ -145,10 +130,12 @@ func claimsSplit(t *testing.T, s *Store, onConflict, payload string) (Job, []Uni
 
 // applyLastFirst applies the units, last org first, over and over, until
 // all are done; it returns the orgs in the order their units were applied.
-func applyLastFirst(t *testing.T, s *Store, job Job, units []Unit, orgs [][]byte) []int {
+// after, when set, is called after each pass with the orgs it applied.
+func applyLastFirst(t *testing.T, s *Store, job Job, units []Unit, orgs [][]byte, after func(pass int, applied []int)) []int {
 	t.Helper()
 	var order []int
 	for pass := 0; len(order) < len(units) && pass < len(units); pass++ {
+		var applied []int
 		for i := len(units) - 1; i >= 0; i-- {
 			if slices.Contains(order, i) {
 				continue
@@ -159,9 +146,13 @@ func applyLastFirst(t *testing.T, s *Store, job Job, units []Unit, orgs [][]byte
 			case err != nil:
 				t.Fatalf("apply unit of org %d: %v", i, err)
 			default:
-				order = append(order, i)
+				applied = append(applied, i)
 			}
 		}
+		if after != nil {
+			after(pass, applied)
+		}
+		order = append(order, applied...)
 	}
 	return order
 }
@@ -192,7 +183,7 @@ func TestClaims_OverwriteRename(t *testing.T) {
 			s := newKindsStore(t)
 			kindsImport(t, s, []kindsStage{{StagePass1, []string{"org", "human_users"}}}, importdata.OnConflictFail, existing)
 			job, units, orgs := claimsSplit(t, s, importdata.OnConflictOverwrite, tc.payload)
-			if order := applyLastFirst(t, s, job, units, orgs); !slices.Equal(order, []int{0, 1}) {
+			if order := applyLastFirst(t, s, job, units, orgs, nil); !slices.Equal(order, []int{0, 1}) {
 				t.Errorf("units applied in order %v, want [0 1]: the later org waits for the earlier", order)
 			}
 			checkKindsRows(t, s, []kindsRowCheck{{`SELECT id, name FROM orgs ORDER BY id`, tc.wantOrgs}})
@@ -240,7 +231,7 @@ func TestClaims_DerivedUserIDs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newKindsStore(t)
 			job, units, orgs := claimsSplit(t, s, importdata.OnConflictFail, tc.payload)
-			if order := applyLastFirst(t, s, job, units, orgs); !slices.Equal(order, []int{0, 1}) {
+			if order := applyLastFirst(t, s, job, units, orgs, nil); !slices.Equal(order, []int{0, 1}) {
 				t.Errorf("units applied in order %v, want [0 1]", order)
 			}
 			checkKindsRows(t, s, []kindsRowCheck{{`SELECT id, org_id FROM users`, [][]string{{derived, tc.owner}}}})

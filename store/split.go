@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -71,16 +72,19 @@ func (t *SplitTables) Claim(ctx context.Context, c importdata.Claim) error {
 }
 
 // claimStep returns the step that reads the member field.
-func claimStep(field string) *Step {
+func claimStep(field string) *Step { return stepsByField()[field] }
+
+// stepsByField maps each DataOrg member to the step that reads it, once the
+// steps are registered (the split looks a step up for every claim).
+var stepsByField = sync.OnceValue(func() map[string]*Step {
+	m := map[string]*Step{}
 	for _, s := range registry {
 		for _, f := range s.Fields {
-			if f == field {
-				return s
-			}
+			m[f] = s
 		}
 	}
-	return nil
-}
+	return m
+})
 
 func (t *SplitTables) flush(ctx context.Context) error {
 	for _, b := range []struct {
