@@ -16,17 +16,18 @@ import (
 
 // gRPC status codes of ZITADEL's error body.
 const (
-	codeUnknown           = 2
-	codeInvalidArgument   = 3
-	codeDeadlineExceeded  = 4
-	codeNotFound          = 5
-	codeAlreadyExists     = 6
-	codePermissionDenied  = 7
-	codeResourceExhausted = 8
-	codeUnimplemented     = 12
-	codeInternal          = 13
-	codeUnavailable       = 14
-	codeUnauthenticated   = 16
+	codeUnknown            = 2
+	codeInvalidArgument    = 3
+	codeDeadlineExceeded   = 4
+	codeNotFound           = 5
+	codeAlreadyExists      = 6
+	codePermissionDenied   = 7
+	codeResourceExhausted  = 8
+	codeFailedPrecondition = 9
+	codeUnimplemented      = 12
+	codeInternal           = 13
+	codeUnavailable        = 14
+	codeUnauthenticated    = 16
 )
 
 // apiError is an error answer: HTTP status, gRPC code and a message for the
@@ -35,25 +36,28 @@ type apiError struct {
 	status int
 	code   int
 	msg    string
+	// detail is ZITADEL's error detail (its error id and message key), when
+	// the error is one of ZITADEL's; else the detail is the request id.
+	detail *errorDetail
 }
 
 func (e *apiError) Error() string { return e.msg }
 
 func errInvalid(format string, args ...any) error {
-	return &apiError{http.StatusBadRequest, codeInvalidArgument, fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, code: codeInvalidArgument, msg: fmt.Sprintf(format, args...)}
 }
 
 func errNotFound(msg string) error {
-	return &apiError{http.StatusNotFound, codeNotFound, msg}
+	return &apiError{status: http.StatusNotFound, code: codeNotFound, msg: msg}
 }
 
 func errUnavailable(msg string) error {
-	return &apiError{http.StatusServiceUnavailable, codeUnavailable, msg}
+	return &apiError{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: msg}
 }
 
 var (
-	errUnauthenticated  = &apiError{http.StatusUnauthorized, codeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid system token or personal access token"}
-	errPermissionDenied = &apiError{http.StatusForbidden, codePermissionDenied, "this endpoint needs a system token"}
+	errUnauthenticated  = &apiError{status: http.StatusUnauthorized, code: codeUnauthenticated, msg: "authentication required: send Authorization: Bearer <token> with a valid system token or personal access token"}
+	errPermissionDenied = &apiError{status: http.StatusForbidden, code: codePermissionDenied, msg: "this endpoint needs a system token"}
 	errJobNotFound      = errNotFound("job not found")
 )
 
@@ -119,17 +123,17 @@ func classify(err error) (ae *apiError, internal bool) {
 	case errors.As(err, &ae):
 		return ae, ae.status >= 500 && ae.status != http.StatusServiceUnavailable
 	case errors.As(err, &ireq):
-		return &apiError{http.StatusBadRequest, codeInvalidArgument, ireq.Msg}, false
+		return &apiError{status: http.StatusBadRequest, code: codeInvalidArgument, msg: ireq.Msg}, false
 	case errors.As(err, &nreq):
-		return &apiError{http.StatusBadRequest, codeInvalidArgument, nreq.Msg}, false
+		return &apiError{status: http.StatusBadRequest, code: codeInvalidArgument, msg: nreq.Msg}, false
 	case errors.As(err, &mbe):
-		return &apiError{http.StatusRequestEntityTooLarge, codeResourceExhausted, fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}, false
+		return &apiError{status: http.StatusRequestEntityTooLarge, code: codeResourceExhausted, msg: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}, false
 	case errors.Is(err, store.ErrNotFound):
 		return errNotFound("not found").(*apiError), false
 	case errors.Is(err, store.ErrConflict):
-		return &apiError{http.StatusConflict, codeAlreadyExists, "already exists"}, false
+		return &apiError{status: http.StatusConflict, code: codeAlreadyExists, msg: "already exists"}, false
 	case errors.Is(err, store.ErrInvalid):
-		return &apiError{http.StatusBadRequest, codeInvalidArgument, err.Error()}, false
+		return &apiError{status: http.StatusBadRequest, code: codeInvalidArgument, msg: err.Error()}, false
 	case errors.As(err, &he):
 		msg := http.StatusText(he.Code)
 		if m, ok := he.Message.(string); ok && m != "" {
@@ -139,11 +143,11 @@ func classify(err error) (ae *apiError, internal bool) {
 			msg = "no such endpoint"
 		}
 		if he.Code >= 500 {
-			return &apiError{he.Code, codeOfStatus(he.Code), msg}, true
+			return &apiError{status: he.Code, code: codeOfStatus(he.Code), msg: msg}, true
 		}
-		return &apiError{he.Code, codeOfStatus(he.Code), msg}, false
+		return &apiError{status: he.Code, code: codeOfStatus(he.Code), msg: msg}, false
 	}
-	return &apiError{http.StatusInternalServerError, codeInternal, "internal error"}, true
+	return &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "internal error"}, true
 }
 
 // handleError is Echo's HTTPErrorHandler: the one place where errors become
@@ -176,6 +180,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		detail = "internal error"
 	}
 	body := errorBody{Code: ae.code, Message: msg, Details: []errorDetail{{Type: errorDetailType, ID: rid, Message: detail}}}
+	if ae.detail != nil && !internal {
+		body.Details = []errorDetail{*ae.detail}
+	}
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(ae.status)
 	} else {

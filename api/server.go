@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zimport/zimport/seal"
 	"github.com/zimport/zimport/source"
@@ -44,6 +46,12 @@ type Config struct {
 	Redis Pinger
 	// Sources are the rules for import files (local directory, S3 endpoints).
 	Sources source.Config
+	// BcryptCost is the cost of the hashes of plain passwords that
+	// POST /users/human/_import makes. Default bcrypt's default (10).
+	BcryptCost int
+	// HashWorkers bounds the plain passwords hashed at once by the API, so
+	// that bcrypt leaves room for other requests. Default GOMAXPROCS.
+	HashWorkers int
 }
 
 // Pinger is a dependency whose health GET /readyz checks, such as Redis.
@@ -79,6 +87,12 @@ func (c Config) withDefaults() Config {
 	if c.ChunkSize <= 0 {
 		c.ChunkSize = DefaultChunkSize
 	}
+	if c.BcryptCost <= 0 {
+		c.BcryptCost = bcrypt.DefaultCost
+	}
+	if c.HashWorkers <= 0 {
+		c.HashWorkers = runtime.GOMAXPROCS(0)
+	}
 	return c
 }
 
@@ -108,6 +122,8 @@ type Server struct {
 	echo    *echo.Echo
 	mon     *asynqmon.HTTPHandler
 	systems [][32]byte // SHA-256 of the system tokens
+	// hashSlots bounds the passwords hashed at once (Config.HashWorkers).
+	hashSlots chan struct{}
 }
 
 // New returns the API server. st, q and box are required; see Config for the rest.
@@ -119,7 +135,7 @@ func New(log *zap.Logger, st *store.Store, q Enqueuer, box *seal.Box, cfg Config
 	if log == nil || st == nil || q == nil || box == nil {
 		return nil, errors.New("api: logger, store, queue client and seal box are required")
 	}
-	s := &Server{log: log.Named("api"), st: st, q: q, box: box, cfg: cfg}
+	s := &Server{log: log.Named("api"), st: st, q: q, box: box, cfg: cfg, hashSlots: make(chan struct{}, cfg.HashWorkers)}
 	for _, t := range cfg.SystemTokens {
 		s.systems = append(s.systems, tokenDigest(t))
 	}
@@ -162,6 +178,8 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/admin/v1/import", s.postImport, s.authenticate)
 	e.POST("/instances/_create", s.postInstance, s.authenticate)
 	e.POST("/system/v1/instances/_create", s.postInstance, s.authenticate)
+	e.POST("/users/human/_import", s.postHumanUser, s.authenticate)
+	e.POST("/management/v1/users/human/_import", s.postHumanUser, s.authenticate)
 	e.GET("/jobs", s.listJobs, s.authenticate)
 	e.GET("/jobs/:id", s.getJob, s.authenticate)
 	e.GET("/jobs/:id/result", s.getResult, s.authenticate)

@@ -52,7 +52,7 @@ func (s *Server) postImport(c echo.Context) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &apiError{http.StatusRequestEntityTooLarge, codeResourceExhausted, fmt.Sprintf(
+			return &apiError{status: http.StatusRequestEntityTooLarge, code: codeResourceExhausted, msg: fmt.Sprintf(
 				"request body is larger than the limit of %d bytes for inline data; import large data from a file with dataOrgsS3 or dataOrgsGcs",
 				s.cfg.MaxInlineBytes)}
 		}
@@ -215,7 +215,7 @@ func (s *Server) submit(c echo.Context, nj store.NewJob, task func(jobID string)
 	ctx := c.Request().Context()
 	j, created, err := s.st.CreateJob(ctx, nj)
 	if errors.Is(err, store.ErrConflict) {
-		return &apiError{http.StatusConflict, codeAlreadyExists, "Idempotency-Key was already used for a different request"}
+		return errKeyReused
 	}
 	if err != nil {
 		return fmt.Errorf("create job: %w", err)
@@ -397,9 +397,8 @@ func bodyType(ct string) (form bool, err error) {
 }
 
 func errMediaType(ct string) error {
-	return &apiError{http.StatusUnsupportedMediaType, codeInvalidArgument,
-		fmt.Sprintf("Content-Type %q is not supported; send JSON with Content-Type: application/json", clip(ct))}
+	return &apiError{status: http.StatusUnsupportedMediaType, code: codeInvalidArgument, msg: fmt.Sprintf("Content-Type %q is not supported; send JSON with Content-Type: application/json", clip(ct))}
 }
 
 // errBodyRead marks a body that could not be read: the client's problem.
-var errBodyRead = &apiError{http.StatusBadRequest, codeInvalidArgument, "the request body could not be read"}
+var errBodyRead = &apiError{status: http.StatusBadRequest, code: codeInvalidArgument, msg: "the request body could not be read"}

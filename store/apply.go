@@ -20,6 +20,10 @@ type ApplyOptions struct {
 	BcryptCost int
 	// Seal encrypts secrets at rest (IdP client secrets, OTP secrets).
 	Seal *seal.Box
+	// HashSlots, when set, bounds the passwords hashed at once by all the
+	// calls that share it (one slot per hash), so that bcrypt cannot take
+	// every core of a process that serves other requests too.
+	HashSlots chan struct{}
 	// hash hashes a password at a cost; bcrypt.GenerateFromPassword when nil.
 	hash func(password []byte, cost int) ([]byte, error)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -266,6 +267,9 @@ func displayName(p *importdata.Profile, email, userName string) string {
 // checkPasswords fails the users whose plain password breaks the org's
 // password complexity policy, and returns the others.
 func (a *applier) checkPasswords(ctx context.Context, o *outcomes, org *importdata.DataOrg, users []newUser) ([]newUser, error) {
+	if !slices.ContainsFunc(users, func(nu newUser) bool { return org.HumanUsers[nu.i].V.User.Password != "" }) {
+		return users, nil // no plain password: no policy to look up
+	}
 	policy, err := a.complexityPolicy(ctx, org)
 	if err != nil || policy == nil {
 		return users, err

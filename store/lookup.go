@@ -397,6 +397,14 @@ func (o ApplyOptions) hashPasswords(ctx context.Context, plain []string) ([]stri
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if o.HashSlots != nil {
+				select {
+				case o.HashSlots <- struct{}{}:
+					defer func() { <-o.HashSlots }()
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
 			h, err := hash([]byte(p), o.BcryptCost)
 			if err != nil {
 				return fmt.Errorf("hash password: %w", err)

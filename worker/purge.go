@@ -26,3 +26,14 @@ func (w *Worker) purgeExpired(ctx context.Context, retention time.Duration) erro
 		}
 	}
 }
+
+// purgeUserAnswers deletes the expired answers of the Idempotency-Keys of
+// POST /users/human/_import, in batches.
+func (w *Worker) purgeUserAnswers(ctx context.Context) error {
+	for {
+		n, err := w.st.PurgeUserAnswers(ctx, purgeBatch)
+		if err != nil || n < purgeBatch {
+			return err
+		}
+	}
+}

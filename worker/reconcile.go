@@ -16,7 +16,9 @@ import (
 // Task ids make this harmless when the tasks still exist, and handlers are
 // idempotent when they ran already. A job past its deadline is ended as
 // timed_out, so that no job stays running for ever; finished jobs older than
-// the retention are purged. It returns when ctx ends.
+// the retention are purged, and so are the answers recorded for the
+// Idempotency-Keys of POST /users/human/_import after a day. It returns when
+// ctx ends.
 func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 	every(ctx, interval, func() {
 		if err := w.reconcileOnce(ctx, interval); err != nil && ctx.Err() == nil {
@@ -26,6 +28,9 @@ func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 			if err := w.purgeExpired(ctx, w.cfg.Retention); err != nil && ctx.Err() == nil {
 				w.log.Warn("purge", zap.Error(err))
 			}
+		}
+		if err := w.purgeUserAnswers(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("purge idempotency answers", zap.Error(err))
 		}
 	})
 }

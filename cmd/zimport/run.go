@@ -89,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			RedisConnOpt:   redisOpt,
 			Redis:          redisPinger{rdb},
 			Sources:        cfg.Sources,
+			BcryptCost:     cfg.BcryptCost,
 		})
 		if err != nil {
 			return err

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/store"
+)
+
+// headerOrgID names the org of a management call (ZITADEL's header).
+const headerOrgID = "x-zitadel-orgid"
+
+// maxUserBody limits the body of POST /users/human/_import: one user.
+const maxUserBody = 256 << 10
+
+// maxOrgID is the longest x-zitadel-orgid that can name an org.
+const maxOrgID = 200
+
+// humanUserAnswer is ZITADEL's ImportHumanUserResponse.
+type humanUserAnswer struct {
+	UserID                   string              `json:"userId"`
+	Details                  objectDetails       `json:"details"`
+	PasswordlessRegistration *passwordlessAnswer `json:"passwordlessRegistration,omitempty"`
+}
+
+// objectDetails is ZITADEL's object.v1.ObjectDetails: a 64-bit sequence is a
+// string in proto3 JSON; changeDate is unset for a new user.
+type objectDetails struct {
+	Sequence      string `json:"sequence"`
+	CreationDate  string `json:"creationDate"`
+	ResourceOwner string `json:"resourceOwner"`
+}
+
+// passwordlessAnswer is ImportHumanUserResponse.PasswordlessRegistration:
+// lifetime and expiration are the code's lifetime as proto3 durations.
+type passwordlessAnswer struct {
+	Link       string `json:"link"`
+	Lifetime   string `json:"lifetime"`
+	Expiration string `json:"expiration"`
+}
+
+// postHumanUser is ZITADEL's ImportHumanUser: one human user, imported
+// synchronously by the same step as the human users of POST /import, into
+// the org of x-zitadel-orgid (the caller's org without it). The answer is
+// ImportHumanUserResponse; a user the rules refuse is 400, 409 or 412 with
+// ZITADEL's error id; an org that the caller's instance does not have is 404.
+func (s *Server) postHumanUser(c echo.Context) error {
+	cl := callerOf(c)
+	if cl.instanceID == "" {
+		return errInvalid("%s is required for system callers", headerInstanceID)
+	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	orgID := strings.TrimSpace(c.Request().Header.Get(headerOrgID))
+	if !printable(orgID, maxOrgID) {
+		return errOrgNotFound // it cannot name one
+	}
+	body, err := readBody(c, maxUserBody)
+	if err != nil {
+		return err
+	}
+	var req importdata.ImportHumanUserRequest
+	if err := importdata.Unmarshal(body, &req); err != nil {
+		return errInvalid("body is not a valid ImportHumanUserRequest: %s", importdata.DescribeError("", err))
+	}
+	in := store.HumanImport{InstanceID: cl.instanceID, OrgID: orgID, CallerUserID: cl.userID, User: req}
+	if key != "" {
+		in.Idempotency = store.Idempotency{Caller: cl.name(), Key: key, Digest: s.box.Digest(body)}
+	}
+	out, err := s.st.ImportHumanUser(c.Request().Context(), in, store.ApplyOptions{
+		BcryptCost: s.cfg.BcryptCost, Seal: s.box, HashSlots: s.hashSlots})
+	var rej *store.HumanRejected
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errOrgNotFound
+	case errors.Is(err, store.ErrConflict):
+		return errKeyReused
+	case errors.As(err, &rej):
+		return rejectedUser(rej)
+	case err != nil:
+		return fmt.Errorf("import human user: %w", err)
+	}
+	if out.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	s.log.Debug("human user imported", zap.String("request_id", requestID(c)), zap.String("instance_id", cl.instanceID),
+		zap.String("org_id", out.OrgID), zap.String("user_id", out.UserID), zap.Bool("replayed", out.Replayed))
+	answer := humanUserAnswer{UserID: out.UserID, Details: objectDetails{
+		Sequence:      strconv.Itoa(out.Sequence),
+		CreationDate:  timestamp(out.CreatedAt),
+		ResourceOwner: out.OrgID,
+	}}
+	if p := out.Passwordless; p != nil {
+		d := strconv.FormatInt(int64(p.Lifetime.Seconds()), 10) + "s"
+		answer.PasswordlessRegistration = &passwordlessAnswer{Link: p.Link, Lifetime: d, Expiration: d}
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store") // it may carry a registration link
+	return c.JSON(http.StatusOK, answer)
+}
+
+var (
+	errOrgNotFound = errNotFound("org not found")
+	errKeyReused   = &apiError{status: http.StatusConflict, code: codeAlreadyExists, msg: "Idempotency-Key was already used for a different request"}
+)
+
+// rejectedUser is the answer to a user that ZITADEL's rules refuse: the
+// gRPC code ZITADEL uses for the error, its id and message key, and what is
+// wrong where. ZITADEL's own gateway answers FailedPrecondition with 400;
+// zimport answers 412, which tells it apart from a malformed request.
+func rejectedUser(r *store.HumanRejected) error {
+	msg := r.Key
+	if r.Detail != "" {
+		msg += ": " + r.Detail
+	}
+	msg += " (" + r.ID + ")"
+	detail := &errorDetail{Type: errorDetailType, ID: r.ID, Message: r.Key}
+	switch {
+	case strings.HasSuffix(r.Key, ".AlreadyExists"), strings.HasSuffix(r.Key, ".AlreadyExisting"):
+		return &apiError{status: http.StatusConflict, code: codeAlreadyExists, msg: msg, detail: detail}
+	case r.Key == "Errors.IDPConfig.NotExisting", r.Key == "Errors.User.DomainNotAllowedAsUsername":
+		return &apiError{status: http.StatusPreconditionFailed, code: codeFailedPrecondition, msg: msg, detail: detail}
+	}
+	return &apiError{status: http.StatusBadRequest, code: codeInvalidArgument, msg: msg, detail: detail}
+}
