@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/zimport/zimport/instance"
 	"github.com/zimport/zimport/store"
 )
 
@@ -102,14 +101,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				cl.instanceID = id
 			}
 		} else {
-			instanceID, userID, err := s.st.InstanceByToken(ctx, instance.TokenHash(tok))
+			owner, err := s.tokenOwner(ctx, tok)
 			if errors.Is(err, store.ErrNotFound) {
 				return s.unauthenticated(c, `Bearer realm="zimport", error="invalid_token"`)
 			}
 			if err != nil {
 				return err
 			}
-			cl.instanceID, cl.userID = instanceID, userID
+			cl.instanceID, cl.userID = owner.InstanceID, owner.UserID
 		}
 		c.Set(callerKey, cl)
 		return next(c)
@@ -137,7 +136,7 @@ func (s *Server) requireSystemBasic(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if tok != "" {
-			_, _, err := s.st.InstanceByToken(c.Request().Context(), instance.TokenHash(tok))
+			_, err := s.tokenOwner(c.Request().Context(), tok)
 			if err == nil {
 				return errPermissionDenied
 			}

@@ -124,6 +124,7 @@ type Server struct {
 	systems [][32]byte // SHA-256 of the system tokens
 	// hashSlots bounds the passwords hashed at once (Config.HashWorkers).
 	hashSlots chan struct{}
+	tokens    tokenCache
 }
 
 // New returns the API server. st, q and box are required; see Config for the rest.

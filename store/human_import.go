@@ -102,12 +102,17 @@ func (s *Store) ImportHumanUser(ctx context.Context, in HumanImport, opts ApplyO
 			return out, err
 		}
 	}
-	orgID, err := s.userOrg(ctx, in)
+	orgID, orgScoped, err := s.userOrg(ctx, in)
 	if err != nil {
 		return HumanImported{}, err
 	}
 	a := &applier{db: s.pool, job: Job{InstanceID: in.InstanceID, OnConflict: importdata.OnConflictFail}, home: in.InstanceID,
 		unit: Unit{Steps: []string{humanStep}}, opts: opts, orgID: orgID, orgPresent: true, counts: map[string]*Counts{}}
+	scope := ""
+	if orgScoped {
+		scope = orgID // see userScope
+	}
+	a.usernameScope = &scope
 	org := &importdata.DataOrg{OrgID: orgID, HumanUsers: importdata.Items[importdata.DataHumanUser]{{V: importdata.DataHumanUser{User: in.User}}}}
 	if err := a.prepare(ctx, org); err != nil {
 		return HumanImported{}, err
@@ -128,7 +133,7 @@ func (s *Store) ImportHumanUser(ctx context.Context, in HumanImport, opts ApplyO
 		if err := a.run(ctx, org); err != nil {
 			return err
 		}
-		if out, err = a.importedHuman(ctx); err != nil {
+		if out, err = a.importedHuman(ctx, &in.User); err != nil {
 			return err
 		}
 		if key.Key == "" {
@@ -151,29 +156,34 @@ func (s *Store) ImportHumanUser(ctx context.Context, in HumanImport, opts ApplyO
 	return out, err
 }
 
-// userOrg returns the org to import the user into (see HumanImport.OrgID),
-// ErrNotFound when the instance has no such org.
-func (s *Store) userOrg(ctx context.Context, in HumanImport) (string, error) {
-	var id string
-	err := s.pool.QueryRow(ctx, `SELECT id FROM orgs WHERE instance_id = $1 AND id = CASE
+// userOrg returns the org to import the user into (see HumanImport.OrgID)
+// and whether its domain policy says userLoginMustBeDomain; ErrNotFound
+// when the instance has no such org.
+func (s *Store) userOrg(ctx context.Context, in HumanImport) (id string, orgScoped bool, err error) {
+	var validateDomains bool
+	err = s.pool.QueryRow(ctx, `SELECT o.id, `+domainPolicyColumns+`
+		FROM orgs o
+		LEFT JOIN domain_policies p ON p.instance_id = o.instance_id AND p.org_id = o.id
+		LEFT JOIN instance_policies d ON d.instance_id = o.instance_id AND d.kind = 'domain'
+		WHERE o.instance_id = $1 AND o.id = CASE
 			WHEN $2 <> '' THEN $2
 			WHEN $3 <> '' THEN (SELECT org_id FROM users WHERE instance_id = $1 AND id = $3)
 			ELSE (SELECT default_org_id FROM instances WHERE id = $1) END`,
-		in.InstanceID, in.OrgID, in.CallerUserID).Scan(&id)
+		in.InstanceID, in.OrgID, in.CallerUserID).Scan(&id, &orgScoped, &validateDomains)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrNotFound
+		return "", false, ErrNotFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("look up org: %w", err)
+		return "", false, fmt.Errorf("look up org: %w", err)
 	}
-	return id, nil
+	return id, orgScoped, nil
 }
 
 // importedHuman reads the outcome of the unit's only user from a.results:
 // the answer, or the first error as a *HumanRejected (which rolls the
 // transaction back: an error beside a success, such as an IdP link that a
 // parallel request made meanwhile, fails the whole request).
-func (a *applier) importedHuman(ctx context.Context) (HumanImported, error) {
+func (a *applier) importedHuman(ctx context.Context, u *importdata.ImportHumanUserRequest) (HumanImported, error) {
 	out := HumanImported{OrgID: a.orgID}
 	for _, r := range a.results {
 		switch {
@@ -192,11 +202,17 @@ func (a *applier) importedHuman(ctx context.Context) (HumanImported, error) {
 	if out.UserID == "" {
 		return HumanImported{}, fmt.Errorf("the %s step recorded no outcome", humanStep)
 	}
-	// The user, its links, its registration code, its OTP secret.
-	err := a.db.QueryRow(ctx, `SELECT u.created_at, 1 + (SELECT count(*) FROM user_links l WHERE l.instance_id = $1 AND l.user_id = $2)
-			+ (SELECT count(*) FROM passwordless_codes c WHERE c.instance_id = $1 AND c.user_id = $2)
-			+ (SELECT count(*) FROM user_otp o WHERE o.instance_id = $1 AND o.user_id = $2)
-		FROM users u WHERE u.instance_id = $1 AND u.id = $2`, a.job.InstanceID, out.UserID).Scan(&out.CreatedAt, &out.Sequence)
+	// Every part was written, or the request fails: the user, its links,
+	// its registration code, its OTP secret.
+	out.Sequence = 1 + len(u.IDPs)
+	if out.Passwordless != nil {
+		out.Sequence++
+	}
+	if u.OTPCode != "" {
+		out.Sequence++
+	}
+	err := a.db.QueryRow(ctx, `SELECT created_at FROM users WHERE instance_id = $1 AND id = $2`,
+		a.job.InstanceID, out.UserID).Scan(&out.CreatedAt)
 	if err != nil {
 		return HumanImported{}, fmt.Errorf("read imported user: %w", err)
 	}

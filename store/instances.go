@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -167,16 +168,24 @@ func (s *Store) sealedColumn(ctx context.Context, column, jobID string) ([]byte,
 // InstanceByToken returns the instance and user of a personal access token
 // by its hash (instance.TokenHash). An unknown or expired token is
 // ErrNotFound.
-func (s *Store) InstanceByToken(ctx context.Context, tokenHash []byte) (instanceID, userID string, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT instance_id, user_id FROM personal_access_tokens
-		WHERE token_hash = $1 AND expires_at > now()`, tokenHash).Scan(&instanceID, &userID)
+func (s *Store) InstanceByToken(ctx context.Context, tokenHash []byte) (TokenOwner, error) {
+	var t TokenOwner
+	err := s.pool.QueryRow(ctx, `SELECT instance_id, user_id, expires_at FROM personal_access_tokens
+		WHERE token_hash = $1 AND expires_at > now()`, tokenHash).Scan(&t.InstanceID, &t.UserID, &t.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", ErrNotFound
+		return TokenOwner{}, ErrNotFound
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("look up token: %w", err)
+		return TokenOwner{}, fmt.Errorf("look up token: %w", err)
 	}
-	return instanceID, userID, nil
+	return t, nil
+}
+
+// TokenOwner is the instance and user of a personal access token, and when
+// the token expires.
+type TokenOwner struct {
+	InstanceID, UserID string
+	ExpiresAt          time.Time
 }
 
 // InstanceExists reports whether instance id exists. The scratch instance

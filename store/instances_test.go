@@ -221,11 +221,12 @@ func TestStore_InstanceByToken(t *testing.T) {
 	if err := st.CreateInstance(ctx, newInstanceJob(t, st, nil).ID, p, []byte("r")); err != nil {
 		t.Fatal(err)
 	}
-	instanceID, userID, err := st.InstanceByToken(ctx, instance.TokenHash(sec.PAT))
+	owner, err := st.InstanceByToken(ctx, instance.TokenHash(sec.PAT))
+	instanceID, userID := owner.InstanceID, owner.UserID
 	if err != nil || instanceID != p.InstanceID || userID != p.Owner.ID {
 		t.Errorf("InstanceByToken() = %q, %q, %v; want %q, %q", instanceID, userID, err, p.InstanceID, p.Owner.ID)
 	}
-	if _, _, err := st.InstanceByToken(ctx, instance.TokenHash("unknown")); !errors.Is(err, ErrNotFound) {
+	if _, err := st.InstanceByToken(ctx, instance.TokenHash("unknown")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("InstanceByToken(unknown) err = %v, want ErrNotFound", err)
 	}
 
@@ -234,7 +235,7 @@ func TestStore_InstanceByToken(t *testing.T) {
 	if err := st.CreateInstance(ctx, newInstanceJob(t, st, nil).ID, expired, []byte("r")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.InstanceByToken(ctx, instance.TokenHash(expiredSec.PAT)); !errors.Is(err, ErrNotFound) {
+	if _, err := st.InstanceByToken(ctx, instance.TokenHash(expiredSec.PAT)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("InstanceByToken(expired) err = %v, want ErrNotFound", err)
 	}
 }

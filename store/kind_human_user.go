@@ -78,6 +78,9 @@ func prepareHumanUsers(ctx context.Context, a *applier, step *Step, org *importd
 	if err != nil {
 		return err
 	}
+	if !slices.ContainsFunc(users, func(nu newUser) bool { return items[nu.i].V.User.Password != "" }) {
+		return nil // nothing to hash
+	}
 	ids := make([]string, len(users))
 	for j, nu := range users {
 		ids[j] = nu.id

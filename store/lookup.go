@@ -452,8 +452,9 @@ func nameTaken(name string) string {
 // users); this holds for an update with OVERWRITE too. A domain that an
 // earlier org of the job verified counts, one of a later org does not: the
 // units that share a user name or a domain wait for those of earlier orgs
-// (job_claims), as ZITADEL imports org after org. The names, their holders
-// and their domains are looked up in one query.
+// (job_claims), as ZITADEL imports org after org. The users that have the
+// ids, the names, their holders and their domains are looked up in one
+// query.
 func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, typ, existsMsg string) ([]newUser, error) {
 	if len(users) == 0 {
 		return nil, nil
@@ -472,28 +473,29 @@ func (a *applier) claimUsers(ctx context.Context, o *outcomes, users []newUser, 
 			domains[j] = u.name[at+1:]
 		}
 	}
-	existing, err := a.existingUsers(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := a.textRows(ctx, "look up user names", `SELECT t.n, lower(t.n),
+	rows, err := a.textRows(ctx, "look up users", `SELECT t.i, coalesce(e.org_id, ''), coalesce(e.type, ''), t.n, lower(t.n),
 			coalesce((SELECT id FROM users WHERE instance_id = $1 AND username_scope = $3 AND lower(username) = lower(t.n)), ''),
 			CASE WHEN t.d = '' THEN '' ELSE coalesce((SELECT d.org_id FROM org_domains d WHERE d.instance_id = $1 AND d.is_verified
 				AND lower(d.domain) = lower(t.d) AND d.org_id <> $5 LIMIT 1), '') END
-		FROM unnest($2::text[], $4::text[]) AS t(n, d)`, a.job.InstanceID, names, scope, domains, a.orgID)
+		FROM unnest($6::text[], $2::text[], $4::text[]) AS t(i, n, d)
+		LEFT JOIN users e ON e.instance_id = $1 AND e.id = t.i`, a.job.InstanceID, names, scope, domains, a.orgID, ids)
 	if err != nil {
 		return nil, err
 	}
+	existing := map[string]existingUser{}
 	folded := make(map[string]string, len(rows))
 	holder := map[string]string{}    // folded name → id of the user that has it
 	domainOrg := map[string]string{} // name → the other org that verified its domain
 	for _, r := range rows {
-		folded[r[0]] = r[1]
-		if r[2] != "" {
-			holder[r[1]] = r[2]
+		if r[1] != "" {
+			existing[r[0]] = existingUser{r[1], r[2]}
 		}
-		if r[3] != "" {
-			domainOrg[r[0]] = r[3]
+		folded[r[3]] = r[4]
+		if r[5] != "" {
+			holder[r[4]] = r[5]
+		}
+		if r[6] != "" {
+			domainOrg[r[3]] = r[6]
 		}
 	}
 	seenID := map[string]bool{}
@@ -572,21 +574,6 @@ func usernameFree(scope string) string {
 
 // existingUser is the org and type of a user in the directory.
 type existingUser struct{ org, typ string }
-
-// existingUsers returns the org and type of each of ids that is a user of
-// the job's instance.
-func (a *applier) existingUsers(ctx context.Context, ids []string) (map[string]existingUser, error) {
-	out := map[string]existingUser{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := a.textRows(ctx, "look up users", `SELECT id, org_id, type FROM users WHERE instance_id = $1 AND id = ANY($2)`,
-		a.job.InstanceID, ids)
-	for _, r := range rows {
-		out[r[0]] = existingUser{r[1], r[2]}
-	}
-	return out, err
-}
 
 // userScope returns the scope in which the user names of the unit's org are
 // unique (users.username_scope): the org's id when the domain policy in

@@ -214,12 +214,16 @@ func (a *applier) instancePolicy(ctx context.Context, kind string, v any) (bool,
 	return true, nil
 }
 
+// domainPolicyColumns are userLoginMustBeDomain and validateOrgDomains of
+// the domain policy in force: the org's (domain_policies p), else the
+// instance's default (instance_policies d).
+const domainPolicyColumns = `coalesce(p.user_login_must_be_domain, (d.policy->>'userLoginMustBeDomain')::boolean, false),
+			coalesce(p.validate_org_domains, (d.policy->>'validateOrgDomains')::boolean, false)`
+
 // domainPolicy returns what the domain policy in force for the unit's org
 // says: the org's own, else the instance's default.
 func (a *applier) domainPolicy(ctx context.Context) (userLoginMustBeDomain, validateOrgDomains bool, err error) {
-	err = a.db.QueryRow(ctx, `SELECT
-			coalesce(p.user_login_must_be_domain, (d.policy->>'userLoginMustBeDomain')::boolean, false),
-			coalesce(p.validate_org_domains, (d.policy->>'validateOrgDomains')::boolean, false)
+	err = a.db.QueryRow(ctx, `SELECT `+domainPolicyColumns+`
 		FROM (SELECT) one
 		LEFT JOIN domain_policies p ON p.instance_id = $1 AND p.org_id = $2
 		LEFT JOIN instance_policies d ON d.instance_id = $1 AND d.kind = 'domain'`,

@@ -1,7 +1,8 @@
 // Command zimport runs zimport: the HTTP API, a worker, both at once, the
-// database migrations, or a demo import against a running API.
+// database migrations, a demo import against a running API, a generated
+// import file, or a load test of a running API.
 //
-//	zimport api | worker | all | migrate | demo | gen [flags]
+//	zimport api | worker | all | migrate | demo | gen [flags] | load users [flags]
 package main
 
 import (

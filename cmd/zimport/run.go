@@ -23,13 +23,16 @@ import (
 	"github.com/zimport/zimport/worker"
 )
 
-const usage = "usage: zimport api | worker | all | migrate | demo | gen [flags]"
+const usage = "usage: zimport api | worker | all | migrate | demo | gen [flags] | load users [flags]"
 
 // run is the whole program: it wires the parts a mode needs and runs them
 // until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if len(args) > 0 && args[0] == "gen" {
 		return runGen(args[1:], os.Stdout)
+	}
+	if len(args) > 0 && args[0] == "load" {
+		return runLoad(ctx, args[1:], getenv, os.Stdout)
 	}
 	if len(args) != 1 {
 		return errors.New(usage)
