@@ -20,6 +20,8 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/internal/batch"
 	"github.com/zimport/zimport/seal"
 	"github.com/zimport/zimport/source"
 	"github.com/zimport/zimport/store"
@@ -125,6 +127,8 @@ type Server struct {
 	// hashSlots bounds the passwords hashed at once (Config.HashWorkers).
 	hashSlots chan struct{}
 	tokens    tokenCache
+	// userBatches imports the users of concurrent requests together.
+	userBatches *batch.Batcher[userBatchKey, importdata.ImportHumanUserRequest, store.HumanImported]
 }
 
 // New returns the API server. st, q and box are required; see Config for the rest.
@@ -140,6 +144,7 @@ func New(log *zap.Logger, st *store.Store, q Enqueuer, box *seal.Box, cfg Config
 	for _, t := range cfg.SystemTokens {
 		s.systems = append(s.systems, tokenDigest(t))
 	}
+	s.userBatches = batch.New(s.importUserBatch, userBatchSize, userBatchesPerOrg, userBatchTimeout)
 	if cfg.RedisConnOpt != nil {
 		mon, err := newMonitor(cfg.RedisConnOpt)
 		if err != nil {

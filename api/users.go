@@ -1,16 +1,19 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
 	"github.com/zimport/zimport/importdata"
+	"github.com/zimport/zimport/internal/batch"
 	"github.com/zimport/zimport/store"
 )
 
@@ -72,12 +75,19 @@ func (s *Server) postHumanUser(c echo.Context) error {
 	if err := importdata.Unmarshal(body, &req); err != nil {
 		return errInvalid("body is not a valid ImportHumanUserRequest: %s", importdata.DescribeError("", err))
 	}
-	in := store.HumanImport{InstanceID: cl.instanceID, OrgID: orgID, CallerUserID: cl.userID, User: req}
-	if key != "" {
-		in.Idempotency = store.Idempotency{Caller: cl.name(), Key: key, Digest: s.box.Digest(body)}
+	ctx := c.Request().Context()
+	var out store.HumanImported
+	if plain := req.Password != "" && (req.HashedPassword == nil || req.HashedPassword.Value == ""); key == "" && !plain {
+		// Imported together with the users that other requests for the
+		// org send meanwhile, each with its own outcome.
+		out, err = s.userBatches.Do(ctx, userBatchKey{cl.instanceID, orgID, cl.userID}, req)
+	} else {
+		in := store.HumanImport{InstanceID: cl.instanceID, OrgID: orgID, CallerUserID: cl.userID, User: req}
+		if key != "" {
+			in.Idempotency = store.Idempotency{Caller: cl.name(), Key: key, Digest: s.box.Digest(body)}
+		}
+		out, err = s.st.ImportHumanUser(ctx, in, s.applyOptions())
 	}
-	out, err := s.st.ImportHumanUser(c.Request().Context(), in, store.ApplyOptions{
-		BcryptCost: s.cfg.BcryptCost, Seal: s.box, HashSlots: s.hashSlots})
 	var rej *store.HumanRejected
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -105,6 +115,38 @@ func (s *Server) postHumanUser(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store") // it may carry a registration link
 	return c.JSON(http.StatusOK, answer)
+}
+
+// userBatchKey is what the users of a batch share: the caller's instance,
+// the x-zitadel-orgid header and the caller's user (whose org is the
+// default).
+type userBatchKey struct{ instanceID, orgID, callerUserID string }
+
+// Batches of users of POST /users/human/_import: at most userBatchSize
+// users in one transaction, userBatchesPerOrg transactions of an org at once.
+const (
+	userBatchSize     = 64
+	userBatchesPerOrg = 2
+	userBatchTimeout  = 30 * time.Second
+)
+
+// importUserBatch imports the users of concurrent requests for one org.
+func (s *Server) importUserBatch(ctx context.Context, k userBatchKey, users []importdata.ImportHumanUserRequest) ([]batch.Result[store.HumanImported], error) {
+	outs, err := s.st.ImportHumanUsers(ctx, store.HumanBatch{InstanceID: k.instanceID, OrgID: k.orgID, CallerUserID: k.callerUserID,
+		Users: users}, s.applyOptions())
+	if err != nil {
+		return nil, err
+	}
+	results := make([]batch.Result[store.HumanImported], len(outs))
+	for i, o := range outs {
+		results[i] = batch.Result[store.HumanImported]{V: o.HumanImported, Err: o.Err}
+	}
+	return results, nil
+}
+
+// applyOptions are the options of the API's imports of users.
+func (s *Server) applyOptions() store.ApplyOptions {
+	return store.ApplyOptions{BcryptCost: s.cfg.BcryptCost, Seal: s.box, HashSlots: s.hashSlots}
 }
 
 var (

@@ -58,6 +58,10 @@ type Config struct {
 	ExternalDomain string
 	// BcryptCost is the cost of bcrypt hashes of plain passwords. Default 10.
 	BcryptCost int
+	// HashWorkers bounds the plain passwords that the API hashes at once
+	// (POST /users/human/_import). Default one less than the CPUs, at
+	// least 1: a core stays free for the other requests.
+	HashWorkers int
 	// ResultRetention is how long jobs and results are kept. Default 720h.
 	ResultRetention time.Duration
 	// LogLevel is debug, info, warn or error. Default info.
@@ -89,6 +93,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ReconcileInterval: p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
 		ExternalDomain:    p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
 		BcryptCost:        p.int("ZIMPORT_BCRYPT_COST", 10, 4, 31),
+		HashWorkers:       p.int("ZIMPORT_API_HASH_WORKERS", max(runtime.NumCPU()-1, 1), 1, 1024),
 		ResultRetention:   p.duration("ZIMPORT_RESULT_RETENTION", 30*24*time.Hour),
 		LogLevel:          p.str("ZIMPORT_LOG_LEVEL", "info"),
 		LogFormat:         p.str("ZIMPORT_LOG_FORMAT", "json"),
@@ -150,6 +155,7 @@ func (c Config) Masked() map[string]string {
 		"ZIMPORT_RECONCILE_INTERVAL":   c.ReconcileInterval.String(),
 		"ZIMPORT_EXTERNAL_DOMAIN":      c.ExternalDomain,
 		"ZIMPORT_BCRYPT_COST":          strconv.Itoa(c.BcryptCost),
+		"ZIMPORT_API_HASH_WORKERS":     strconv.Itoa(c.HashWorkers),
 		"ZIMPORT_RESULT_RETENTION":     c.ResultRetention.String(),
 		"ZIMPORT_LOG_LEVEL":            c.LogLevel,
 		"ZIMPORT_LOG_FORMAT":           c.LogFormat,

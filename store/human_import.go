@@ -88,78 +88,164 @@ const userAnswerRetention = 24 * time.Hour
 // another digest is ErrConflict, and one that comes while the first runs
 // waits for it and gets its answer. Failed requests record nothing.
 func (s *Store) ImportHumanUser(ctx context.Context, in HumanImport, opts ApplyOptions) (HumanImported, error) {
-	if opts.Seal == nil {
-		return HumanImported{}, errNoSeal
-	}
-	if code := in.User.OTPCode; code != "" {
-		if err := importdata.ValidateOTPCode("otpCode", code); err != nil {
-			return HumanImported{}, &HumanRejected{"USER-4M90d", "Errors.User.MFA.OTP.Invalid", err.Error()}
+	if key := in.Idempotency; key.Key != "" {
+		if opts.Seal == nil {
+			return HumanImported{}, errNoSeal
 		}
-	}
-	key := in.Idempotency
-	if key.Key != "" {
 		if out, ok, err := s.userAnswer(ctx, s.pool, in.InstanceID, key, opts); ok || err != nil {
 			return out, err
 		}
 	}
-	orgID, orgScoped, err := s.userOrg(ctx, in)
+	b := HumanBatch{InstanceID: in.InstanceID, OrgID: in.OrgID, CallerUserID: in.CallerUserID,
+		Users: []importdata.ImportHumanUserRequest{in.User}}
+	out, err := s.importHumans(ctx, b, opts, in.Idempotency)
 	if err != nil {
 		return HumanImported{}, err
 	}
-	a := &applier{db: s.pool, job: Job{InstanceID: in.InstanceID, OnConflict: importdata.OnConflictFail}, home: in.InstanceID,
+	return out[0].HumanImported, out[0].Err
+}
+
+// HumanBatch is human users to import into one org (see HumanImport for
+// OrgID and CallerUserID).
+type HumanBatch struct {
+	InstanceID   string
+	OrgID        string
+	CallerUserID string
+	Users        []importdata.ImportHumanUserRequest
+}
+
+// HumanOutcome is what became of one user of a batch: imported, or Err, a
+// *HumanRejected.
+type HumanOutcome struct {
+	HumanImported
+	Err error
+}
+
+// ImportHumanUsers imports a batch of human users as ImportHumanUser
+// imports one, in one transaction: each has the outcome it would have had
+// if imported alone right after the ones before it in the batch. An org that
+// the instance does not have is ErrNotFound for all. When one user cannot be
+// settled inside the batch (the database refuses its data, or an IdP link
+// of it was made by a parallel request meanwhile), the batch is rolled back
+// and every user imported alone.
+func (s *Store) ImportHumanUsers(ctx context.Context, b HumanBatch, opts ApplyOptions) ([]HumanOutcome, error) {
+	out, err := s.importHumans(ctx, b, opts, Idempotency{})
+	if !errors.Is(err, errSplitBatch) {
+		return out, err
+	}
+	out = make([]HumanOutcome, len(b.Users))
+	for i, u := range b.Users {
+		one, err := s.importHumans(ctx, HumanBatch{InstanceID: b.InstanceID, OrgID: b.OrgID, CallerUserID: b.CallerUserID,
+			Users: []importdata.ImportHumanUserRequest{u}}, opts, Idempotency{})
+		if err != nil {
+			return nil, err
+		}
+		out[i] = one[0]
+	}
+	return out, nil
+}
+
+// errSplitBatch rolls back a batch of users whose outcomes cannot be
+// settled together.
+var errSplitBatch = errors.New("the batch must be imported user by user")
+
+// importHumans imports the users of b in one transaction, after hashing
+// their plain passwords; with a key (one user only), it records the answer
+// under it, or returns the answer recorded by an earlier request.
+func (s *Store) importHumans(ctx context.Context, b HumanBatch, opts ApplyOptions, key Idempotency) ([]HumanOutcome, error) {
+	if opts.Seal == nil {
+		return nil, errNoSeal
+	}
+	orgID, orgScoped, err := s.userOrg(ctx, b.InstanceID, b.OrgID, b.CallerUserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HumanOutcome, len(b.Users))
+	items := make(importdata.Items[importdata.DataHumanUser], len(b.Users))
+	for i, u := range b.Users {
+		items[i].V.User = u
+		if u.OTPCode == "" {
+			continue
+		}
+		if err := importdata.ValidateOTPCode("otpCode", u.OTPCode); err != nil {
+			// Checked first: ImportData would import the user without it.
+			out[i].Err = &HumanRejected{"USER-4M90d", "Errors.User.MFA.OTP.Invalid", err.Error()}
+			items[i].Err = errSkipped
+		}
+	}
+	a := &applier{db: s.pool, job: Job{InstanceID: b.InstanceID, OnConflict: importdata.OnConflictFail}, home: b.InstanceID,
 		unit: Unit{Steps: []string{humanStep}}, opts: opts, orgID: orgID, orgPresent: true, counts: map[string]*Counts{}}
 	scope := ""
 	if orgScoped {
 		scope = orgID // see userScope
 	}
 	a.usernameScope = &scope
-	org := &importdata.DataOrg{OrgID: orgID, HumanUsers: importdata.Items[importdata.DataHumanUser]{{V: importdata.DataHumanUser{User: in.User}}}}
+	org := &importdata.DataOrg{OrgID: orgID, HumanUsers: items}
 	if err := a.prepare(ctx, org); err != nil {
-		return HumanImported{}, err
+		return nil, err
 	}
-	var out HumanImported
+	single := len(b.Users) == 1
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		a.db = tx
 		if key.Key != "" {
-			replayed, err := s.claimUserAnswer(ctx, tx, in.InstanceID, key, opts)
-			if err != nil {
+			replayed, err := s.claimUserAnswer(ctx, tx, b.InstanceID, key, opts)
+			if err != nil || replayed != nil {
+				if replayed != nil {
+					out[0] = HumanOutcome{HumanImported: *replayed}
+				}
 				return err
-			}
-			if replayed != nil {
-				out = *replayed
-				return nil
 			}
 		}
 		if err := a.run(ctx, org); err != nil {
 			return err
 		}
-		if out, err = a.importedHuman(ctx, &in.User); err != nil {
+		split, err := a.humanOutcomes(ctx, b.Users, out)
+		switch {
+		case err != nil:
 			return err
-		}
-		if key.Key == "" {
+		case split && !single:
+			return errSplitBatch
+		case single && out[0].Err != nil:
+			return errRolledBack // nothing of it is kept, nor its key
+		case key.Key == "":
 			return nil
 		}
-		answer, err := json.Marshal(out)
+		answer, err := json.Marshal(out[0].HumanImported)
 		if err != nil {
 			return fmt.Errorf("encode answer: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE user_import_answers SET answer_sealed = $4
-			WHERE instance_id = $1 AND caller = $2 AND key = $3`, in.InstanceID, key.Caller, key.Key, opts.Seal.Seal(answer)); err != nil {
+			WHERE instance_id = $1 AND caller = $2 AND key = $3`, b.InstanceID, key.Caller, key.Key, opts.Seal.Seal(answer)); err != nil {
 			return fmt.Errorf("record answer: %w", err)
 		}
 		return nil
 	})
-	if msg, _ := rejection(err); msg != "" {
+	switch msg, _ := rejection(err); {
+	case errors.Is(err, errRolledBack):
+		return out, nil
+	case msg != "" && !single:
+		return nil, errSplitBatch
+	case msg != "":
 		// Data that passed every check but that PostgreSQL refuses.
-		return HumanImported{}, &HumanRejected{"USER-4M90d", "Errors.User.Invalid", "the database rejected the data: " + msg}
+		out[0] = HumanOutcome{Err: &HumanRejected{"USER-4M90d", "Errors.User.Invalid", "the database rejected the data: " + msg}}
+		return out, nil
+	case err != nil:
+		return nil, err
 	}
-	return out, err
+	return out, nil
 }
+
+var (
+	// errRolledBack rolls back the transaction of a user that failed.
+	errRolledBack = errors.New("rolled back")
+	// errSkipped marks a user of a batch that was refused before the step.
+	errSkipped = errors.New("refused before the import")
+)
 
 // userOrg returns the org to import the user into (see HumanImport.OrgID)
 // and whether its domain policy says userLoginMustBeDomain; ErrNotFound
 // when the instance has no such org.
-func (s *Store) userOrg(ctx context.Context, in HumanImport) (id string, orgScoped bool, err error) {
+func (s *Store) userOrg(ctx context.Context, instanceID, orgID, callerUserID string) (id string, orgScoped bool, err error) {
 	var validateDomains bool
 	err = s.pool.QueryRow(ctx, `SELECT o.id, `+domainPolicyColumns+`
 		FROM orgs o
@@ -169,7 +255,7 @@ func (s *Store) userOrg(ctx context.Context, in HumanImport) (id string, orgScop
 			WHEN $2 <> '' THEN $2
 			WHEN $3 <> '' THEN (SELECT org_id FROM users WHERE instance_id = $1 AND id = $3)
 			ELSE (SELECT default_org_id FROM instances WHERE id = $1) END`,
-		in.InstanceID, in.OrgID, in.CallerUserID).Scan(&id, &orgScoped, &validateDomains)
+		instanceID, orgID, callerUserID).Scan(&id, &orgScoped, &validateDomains)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, ErrNotFound
 	}
@@ -179,54 +265,88 @@ func (s *Store) userOrg(ctx context.Context, in HumanImport) (id string, orgScop
 	return id, orgScoped, nil
 }
 
-// importedHuman reads the outcome of the unit's only user from a.results:
-// the answer, or the first error as a *HumanRejected (which rolls the
-// transaction back: an error beside a success, such as an IdP link that a
-// parallel request made meanwhile, fails the whole request).
-func (a *applier) importedHuman(ctx context.Context, u *importdata.ImportHumanUserRequest) (HumanImported, error) {
-	out := HumanImported{OrgID: a.orgID}
+// humanOutcomes fills in out the outcomes of the users from a.results, but
+// for those refused before the step: a user's answer, or its first error as
+// a *HumanRejected. split is true when a user was imported but with an
+// error beside it (an IdP link that a parallel request made meanwhile),
+// which only a transaction of its own can undo.
+func (a *applier) humanOutcomes(ctx context.Context, users []importdata.ImportHumanUserRequest, out []HumanOutcome) (split bool, err error) {
+	var ids []string
 	for _, r := range a.results {
+		o := &out[r.item]
 		switch {
+		case r.outcome != "ok" && r.step.Name == humanStep && r.sub == 0:
+			if o.Err == nil {
+				o.Err = rejectedHuman(r.message, r.item)
+			}
 		case r.outcome != "ok":
-			return HumanImported{}, rejectedHuman(r.message)
+			split = true
+			o.Err = rejectedHuman(r.message, r.item)
 		case r.step.Name == humanStep && r.sub == 0:
-			out.UserID = r.id
+			o.UserID, o.OrgID = r.id, a.orgID
+			ids = append(ids, r.id)
 		case r.step == passwordlessStep:
 			exp, err := time.Parse(time.RFC3339, r.f[2])
 			if err != nil {
-				return HumanImported{}, fmt.Errorf("passwordless link expiration: %w", err)
+				return false, fmt.Errorf("passwordless link expiration: %w", err)
 			}
-			out.Passwordless = &PasswordlessLink{Link: r.f[1], Lifetime: passwordlessLifetime, Expiration: exp}
+			o.Passwordless = &PasswordlessLink{Link: r.f[1], Lifetime: passwordlessLifetime, Expiration: exp}
 		}
 	}
-	if out.UserID == "" {
-		return HumanImported{}, fmt.Errorf("the %s step recorded no outcome", humanStep)
+	for i := range out {
+		if out[i].Err != nil {
+			out[i].HumanImported = HumanImported{}
+			continue
+		}
+		if out[i].UserID == "" {
+			return false, fmt.Errorf("the %s step recorded no outcome for user %d", humanStep, i)
+		}
+		// Every part was written, or the user fails: the user, its
+		// links, its registration code, its OTP secret.
+		u := &users[i]
+		out[i].Sequence = 1 + len(u.IDPs)
+		if out[i].Passwordless != nil {
+			out[i].Sequence++
+		}
+		if u.OTPCode != "" {
+			out[i].Sequence++
+		}
 	}
-	// Every part was written, or the request fails: the user, its links,
-	// its registration code, its OTP secret.
-	out.Sequence = 1 + len(u.IDPs)
-	if out.Passwordless != nil {
-		out.Sequence++
+	if len(ids) == 0 {
+		return split, nil
 	}
-	if u.OTPCode != "" {
-		out.Sequence++
-	}
-	err := a.db.QueryRow(ctx, `SELECT created_at FROM users WHERE instance_id = $1 AND id = $2`,
-		a.job.InstanceID, out.UserID).Scan(&out.CreatedAt)
+	rows, err := a.db.Query(ctx, `SELECT id, created_at FROM users WHERE instance_id = $1 AND id = ANY($2)`, a.job.InstanceID, ids)
 	if err != nil {
-		return HumanImported{}, fmt.Errorf("read imported user: %w", err)
+		return false, fmt.Errorf("read imported users: %w", err)
 	}
-	return out, nil
+	created, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct {
+		ID string
+		At time.Time
+	}])
+	if err != nil {
+		return false, fmt.Errorf("read imported users: %w", err)
+	}
+	at := make(map[string]time.Time, len(created))
+	for _, c := range created {
+		at[c.ID] = c.At
+	}
+	for i := range out {
+		if out[i].Err == nil {
+			out[i].CreatedAt = at[out[i].UserID]
+		}
+	}
+	return split, nil
 }
 
 // rejectedHuman turns an entity error of the step ("ID=… Message=… (detail)")
-// into a *HumanRejected whose detail names the field of the request
-// ("userName" rather than "humanUsers[0].user.userName").
-func rejectedHuman(msg string) *HumanRejected {
+// of the user at index i into a *HumanRejected whose detail names the field
+// of the request ("userName" rather than "humanUsers[0].user.userName").
+func rejectedHuman(msg string, i int) *HumanRejected {
 	id, rest, _ := strings.Cut(strings.TrimPrefix(msg, "ID="), " Message=")
 	key, detail, _ := strings.Cut(rest, " (")
 	detail = strings.TrimSuffix(detail, ")")
-	for _, prefix := range []string{"humanUsers[0].user.", "humanUsers[0].user", "humanUsers[0]."} {
+	path := fmt.Sprintf("humanUsers[%d]", i)
+	for _, prefix := range []string{path + ".user.", path + ".user", path + "."} {
 		detail = strings.ReplaceAll(detail, prefix, "")
 	}
 	return &HumanRejected{ID: id, Key: key, Detail: detail}

@@ -93,6 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			Redis:          redisPinger{rdb},
 			Sources:        cfg.Sources,
 			BcryptCost:     cfg.BcryptCost,
+			HashWorkers:    cfg.HashWorkers,
 		})
 		if err != nil {
 			return err
