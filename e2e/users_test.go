@@ -95,7 +95,9 @@ func TestUsers_ImportHuman(t *testing.T) {
 	s.startWorker("w1")
 	instA, patA := s.createInstance("Users A")
 	instB, patB := s.createInstance("Users B")
-	orgOf := func(inst string) string { return s.query(`SELECT default_org_id FROM instances WHERE id = $1`, inst)[0][0] }
+	orgOf := func(inst string) string {
+		return s.query(`SELECT default_org_id FROM instances WHERE id = $1`, inst)[0][0]
+	}
 	orgA, orgB := orgOf(instA), orgOf(instB)
 
 	t.Run("200 with the caller's org", func(t *testing.T) {
