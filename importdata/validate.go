@@ -26,6 +26,10 @@ func (p *Problems) Err() error {
 }
 
 func (p *Problems) add(field, msg string) {
+	if p.path == "" {
+		p.list = append(p.list, field+": "+msg) // the top of a request
+		return
+	}
 	p.list = append(p.list, p.path+"."+field+": "+msg)
 }
 

@@ -167,7 +167,7 @@ func (s *Store) importHumans(ctx context.Context, b HumanBatch, opts ApplyOption
 		if u.OTPCode == "" {
 			continue
 		}
-		if err := importdata.ValidateOTPCode("otpCode", u.OTPCode); err != nil {
+		if err := importdata.ValidateOTPCode("", u.OTPCode); err != nil {
 			// Checked first: ImportData would import the user without it.
 			out[i].Err = &HumanRejected{"USER-4M90d", "Errors.User.MFA.OTP.Invalid", err.Error()}
 			items[i].Err = errSkipped
