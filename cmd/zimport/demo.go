@@ -69,6 +69,9 @@ func runDemo(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("demo: result is not JSON: %w", err)
 	}
 	fmt.Println(pretty.String())
+	if err := demoHuman(ctx, c, ir.PAT); err != nil {
+		return err
+	}
 	if dir := getenv("ZIMPORT_LOCAL_IMPORT_DIR"); dir != "" {
 		if getenv("ZIMPORT_LOCAL_IMPORT_SHARED") != "true" {
 			dir = filepath.Join(dir, ir.InstanceID) // each instance reads only its own files
@@ -116,6 +119,22 @@ func demoFile(ctx context.Context, c demoClient, pat, dir string) error {
 	}
 	fmt.Println(pretty.String())
 	fmt.Fprintf(os.Stderr, "demo: the file import's per-entity result: GET /jobs/%s/result (the failed users were made invalid on purpose)\n", id)
+	return nil
+}
+
+// demoHuman imports one human user synchronously and prints the answer.
+func demoHuman(ctx context.Context, c demoClient, pat string) error {
+	fmt.Fprintln(os.Stderr, "demo: importing one human user (POST /users/human/_import)")
+	code, answer, err := c.do(ctx, http.MethodPost, "/users/human/_import", pat, []byte(`{"userName": "ada.lovelace",
+		"profile": {"firstName": "Ada", "lastName": "Lovelace"}, "email": {"email": "ada@example.com", "isEmailVerified": true},
+		"hashedPassword": {"value": "$2a$12$aLYFkieuqJyeynvptPTxpehSViui5WeAPuR2Xw1wui9CPHEaacmFq"}}`))
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return fmt.Errorf("demo: POST /users/human/_import = %d %s", code, answer)
+	}
+	fmt.Println(strings.TrimSpace(string(answer)))
 	return nil
 }
 
