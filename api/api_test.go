@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
@@ -375,6 +378,17 @@ func TestImport_Idempotency(t *testing.T) {
 	}
 	r = e.do(req{method: "POST", path: "/import", token: e.pat, body: `{"dataOrgs":{"orgs":[]}}`, header: key})
 	wantError(t, r, http.StatusConflict, codeAlreadyExists, "Idempotency-Key was already used for a different request")
+	// Only a request with a key keeps a digest of its body, which may hold
+	// passwords: a keyed one (HMAC), never a plain hash.
+	unkeyed, _ := e.submit(importBody, nil)
+	var keyed, none []byte
+	if err := e.db.QueryRow(context.Background(), `SELECT (SELECT request_hash FROM jobs WHERE id = $1),
+		(SELECT request_hash FROM jobs WHERE id = $2)`, id, unkeyed).Scan(&keyed, &none); err != nil {
+		t.Fatal(err)
+	}
+	if plain := sha256.Sum256([]byte(importBody)); none != nil || len(keyed) == 0 || bytes.Equal(keyed, plain[:]) {
+		t.Errorf("request digests: keyed %x, unkeyed %x; want an HMAC only for the keyed request", keyed, none)
+	}
 	// Another tenant may use the same key.
 	r = e.do(req{method: "POST", path: "/import", token: e.otherPAT, body: importBody, header: key})
 	if r.status != http.StatusAccepted || r.json(t)["jobId"] == id {
@@ -433,6 +447,44 @@ func TestJobs_Scope(t *testing.T) {
 	}
 	if r := e.do(req{method: "GET", path: "/jobs", token: e.otherPAT}); !strings.Contains(string(r.body), `"jobs":[]`) {
 		t.Errorf("another tenant lists the job: %s", r.body)
+	}
+}
+
+// TestJobs_CursorOfAnotherTenant: a cursor naming another tenant's job is
+// no cursor, so the answer does not tell whether the job exists or when it
+// was made.
+func TestJobs_CursorOfAnotherTenant(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	r := e.do(req{method: "POST", path: "/import", token: e.otherPAT, body: importBody})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	theirs, _ := e.submit(importBody, nil) // newer than the other tenant's job
+	for _, cursor := range []string{theirs, "7b0b3c5e-1d0a-4a57-9a5e-2f4d3c2b1a00"} {
+		r := e.do(req{method: "GET", path: "/jobs?cursor=" + cursor, token: e.otherPAT})
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), `"jobs":[]`) {
+			t.Errorf("cursor %s: %d %s, want an empty page", cursor, r.status, r.body)
+		}
+	}
+}
+
+// TestAnswers_ClipInput: an answer never repeats an unbounded value of the
+// request.
+func TestAnswers_ClipInput(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	long := strings.Repeat("é", 25_000) // 50 KB
+	for name, body := range map[string]string{
+		"onConflict":     `{"dataOrgs":{"orgs":[]},"onConflict":"` + long + `"}`,
+		"a member twice": `{"dataOrgs":{"orgs":[]},"data_orgs` + strings.Repeat("_", 50_000) + `":{"orgs":[]}}`,
+		"an enum":        `{"dataOrgs":{"orgs":[{"orgId":"o","org":{"name":"O"},"humanUsers":[{"userId":"u","user":{"profile":{"gender":"` + long + `"}}}]}]}}`,
+		"a timeout":      `{"dataOrgs":{"orgs":[]},"timeout":"` + long + `"}`,
+	} {
+		r := e.do(req{method: "POST", path: "/import", token: e.pat, body: body})
+		if r.status != http.StatusBadRequest || len(r.body) > 1024 || !utf8.Valid(r.body) {
+			t.Errorf("%s: %d, %d bytes: %.300s", name, r.status, len(r.body), r.body)
+		}
 	}
 }
 

@@ -123,7 +123,10 @@ func (s *Server) unauthenticated(c echo.Context, challenge string) error {
 // requireSystemBasic guards the dashboard: a system token as bearer token or
 // as the password of HTTP basic auth, so that a browser can log in. A valid
 // personal access token is 403, like on the other system endpoints; no or
-// another token is 401.
+// another token is 401. Since browsers send cached basic credentials with
+// any request, even one that another site makes them send, a request that
+// changes something (when the dashboard is writable) and comes from another
+// site is 403 (CSRF).
 func (s *Server) requireSystemBasic(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		tok := bearer(c)
@@ -133,6 +136,9 @@ func (s *Server) requireSystemBasic(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if s.isSystem(tok) {
+			if r := c.Request(); !safeMethod(r.Method) && crossSite(r) {
+				return errCrossSite
+			}
 			return next(c)
 		}
 		if tok != "" {

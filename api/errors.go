@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -59,6 +60,7 @@ var (
 	errUnauthenticated  = &apiError{status: http.StatusUnauthorized, code: codeUnauthenticated, msg: "authentication required: send Authorization: Bearer <token> with a valid system token or personal access token"}
 	errPermissionDenied = &apiError{status: http.StatusForbidden, code: codePermissionDenied, msg: "this endpoint needs a system token"}
 	errJobNotFound      = errNotFound("job not found")
+	errCrossSite        = &apiError{status: http.StatusForbidden, code: codePermissionDenied, msg: "the dashboard refuses changes requested from another site"}
 )
 
 // loggedError is an internal error that has already been logged.
@@ -174,7 +176,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return // a streamed answer broke off; the client sees a truncated body
 	}
-	msg, detail := ae.msg, ae.msg
+	msg, detail := clipMessage(ae.msg), clipMessage(ae.msg)
 	if internal {
 		msg = "internal error (request id " + rid + ")"
 		detail = "internal error"
@@ -191,4 +193,21 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err != nil {
 		s.log.Debug("write error answer", zap.String("request_id", rid), zap.Error(err))
 	}
+}
+
+// maxMessage bounds an error message; every value a message quotes is
+// clipped already (importdata.Clip), so only a message that lists many
+// problems reaches it.
+const maxMessage = 4096
+
+// clipMessage cuts msg to maxMessage bytes at a character boundary.
+func clipMessage(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	n := maxMessage
+	for n > 0 && !utf8.RuneStart(msg[n]) {
+		n--
+	}
+	return msg[:n] + "…"
 }

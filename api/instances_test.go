@@ -90,6 +90,22 @@ func TestInstances_Create(t *testing.T) {
 		t.FailNow()
 	}
 
+	t.Run("system token naming an instance", func(t *testing.T) {
+		// The instance job belongs to no instance; the system token reads it
+		// whatever instance it names, so a client never retries a created
+		// instance because it could not read the answer.
+		named := map[string]string{"x-zitadel-instance-id": e.instanceID}
+		r := e.do(req{method: "POST", path: "/instances/_create", token: testSystemToken, body: instanceBody, header: named})
+		if r.status != http.StatusAccepted {
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+		for _, path := range []string{r.header.Get("Location"), r.header.Get("Location") + "/result"} {
+			if r := e.do(req{method: "GET", path: path, token: testSystemToken, header: named}); r.status != http.StatusOK {
+				t.Errorf("GET %s = %d %s", path, r.status, r.body)
+			}
+		}
+	})
+
 	t.Run("result before the end", func(t *testing.T) {
 		r := e.do(req{method: "GET", path: "/jobs/" + id + "/result", token: testSystemToken})
 		if want := `{"jobId":"` + id + `","status":"queued"}`; r.status != 200 || strings.TrimSpace(string(r.body)) != want {

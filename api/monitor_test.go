@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/zimport/zimport/tasks"
 )
 
 func TestMonitoring(t *testing.T) {
@@ -66,6 +68,47 @@ func TestMonitoring(t *testing.T) {
 		if got, want := r.json(t)["payload"], "import:split jobId="+id; got != want {
 			t.Errorf("payload shown = %q, want %q", got, want)
 		}
+	}
+}
+
+// TestMonitoring_Changes: the dashboard is read-only by default; when
+// writable, a change asked for from another site (a form that a browser
+// posts with its cached basic credentials) is refused.
+func TestMonitoring_Changes(t *testing.T) {
+	t.Parallel()
+	pause := "/monitoring/api/queues/" + tasks.Queue + ":pause"
+	sys := map[string]string{"Authorization": "Bearer " + testSystemToken}
+	e := newTestEnv(t)
+	if r := e.do(req{method: "POST", path: pause, header: sys}); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("read-only dashboard: POST %s = %d %s", pause, r.status, r.body)
+	}
+
+	e = newTestEnv(t, withConfig(func(c *Config) { c.MonitoringWritable = true }))
+	e.submit(importBody, nil) // the queue exists
+	browser := basic("admin", testSystemToken)
+	for name, h := range map[string]map[string]string{
+		"another origin":      {"Authorization": browser, "Origin": "https://evil.example", "Content-Type": "application/x-www-form-urlencoded"},
+		"cross-site fetch":    {"Authorization": browser, "Sec-Fetch-Site": "cross-site"},
+		"same site, not ours": {"Authorization": browser, "Sec-Fetch-Site": "same-site"},
+		"an opaque origin":    {"Authorization": browser, "Origin": "null"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantError(t, e.do(req{method: "POST", path: pause, header: h}), http.StatusForbidden, codePermissionDenied, "another site")
+		})
+	}
+	if qs, _ := e.inspector.GetQueueInfo(tasks.Queue); qs != nil && qs.Paused {
+		t.Fatal("a cross-site request paused the queue")
+	}
+	for name, h := range map[string]map[string]string{
+		"bearer, no browser":   sys,
+		"the dashboard itself": {"Authorization": browser, "Sec-Fetch-Site": "same-origin"},
+		"an older browser":     {"Authorization": browser, "Origin": e.http.URL},
+	} {
+		r := e.do(req{method: "POST", path: pause, header: h})
+		if r.status/100 != 2 {
+			t.Errorf("%s: POST %s = %d %s", name, pause, r.status, r.body)
+		}
+		e.inspector.UnpauseQueue(tasks.Queue) //nolint:errcheck
 	}
 }
 

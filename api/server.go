@@ -44,6 +44,9 @@ type Config struct {
 	// RedisConnOpt is the Redis of the queue, for the asynqmon dashboard at
 	// /monitoring. When nil, /monitoring is not served.
 	RedisConnOpt asynq.RedisConnOpt
+	// MonitoringWritable lets the dashboard change the queues (pause, delete,
+	// archive, run tasks); it is read-only by default.
+	MonitoringWritable bool
 	// Redis is pinged by GET /readyz. Required.
 	Redis Pinger
 	// Sources are the rules for import files (local directory, S3 endpoints).
@@ -146,7 +149,7 @@ func New(log *zap.Logger, st *store.Store, q Enqueuer, box *seal.Box, cfg Config
 	}
 	s.userBatches = batch.New(s.importUserBatch, userBatchSize, userBatchesPerOrg, userBatchTimeout)
 	if cfg.RedisConnOpt != nil {
-		mon, err := newMonitor(cfg.RedisConnOpt)
+		mon, err := newMonitor(cfg.RedisConnOpt, cfg.MonitoringWritable)
 		if err != nil {
 			return nil, err
 		}

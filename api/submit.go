@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -87,13 +86,9 @@ func (s *Server) postImport(c echo.Context) error {
 			return err
 		}
 	}
-	switch {
-	case nj.SourceSealed == nil:
-		hash := sha256.Sum256(body)
-		nj.RequestHash = hash[:]
-	case key != "":
-		// A request with credentials is kept as a keyed digest, and only
-		// with a key: a plain hash would let guesses of a weak secret be
+	if key != "" {
+		// Kept only with a key, and keyed: the body may hold passwords or
+		// credentials, and a plain hash would let guesses of a weak one be
 		// checked against it.
 		nj.RequestHash = s.box.Digest(body)
 	}
@@ -201,9 +196,8 @@ func (s *Server) postInstance(c echo.Context) error {
 		IdempotencyKey: key,
 	}
 	if key != "" {
-		// Only with a key, so that no digest of a password is kept otherwise.
-		hash := sha256.Sum256(body)
-		nj.RequestHash = hash[:]
+		// Only with a key, and keyed, as for imports.
+		nj.RequestHash = s.box.Digest(body)
 	}
 	return s.submit(c, nj, tasks.NewInstanceCreateTask)
 }
@@ -327,13 +321,7 @@ func (s *Server) timeout(v string) (time.Duration, error) {
 }
 
 // clip shortens client input quoted in messages.
-func clip(s string) string {
-	const n = 64
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+func clip(s string) string { return importdata.Clip(s) }
 
 // idempotencyKey returns the Idempotency-Key header, "" when absent: UTF-8
 // text without control characters, at most maxIdempotencyKey bytes.

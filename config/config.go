@@ -58,6 +58,9 @@ type Config struct {
 	ExternalDomain string
 	// BcryptCost is the cost of bcrypt hashes of plain passwords. Default 10.
 	BcryptCost int
+	// MonitoringReadOnly keeps the dashboard at /monitoring from changing
+	// the queues. Default true.
+	MonitoringReadOnly bool
 	// HashWorkers bounds the plain passwords that the API hashes at once
 	// (POST /users/human/_import). Default one less than the CPUs, at
 	// least 1: a core stays free for the other requests.
@@ -78,25 +81,26 @@ type Config struct {
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		HTTPAddr:          p.str("ZIMPORT_HTTP_ADDR", ":8080"),
-		DatabaseURL:       p.str("ZIMPORT_DATABASE_URL", "postgres://zimport:zimport@localhost:5432/zimport?sslmode=disable"),
-		RedisAddr:         p.str("ZIMPORT_REDIS_ADDR", "localhost:6379"),
-		RedisPassword:     p.str("ZIMPORT_REDIS_PASSWORD", ""),
-		RedisDB:           p.int("ZIMPORT_REDIS_DB", 0, 0, 1<<20),
-		SystemTokens:      p.list("ZIMPORT_SYSTEM_TOKENS"),
-		MaxInlineBytes:    int64(p.int("ZIMPORT_MAX_INLINE_BYTES", 64<<20, 1024, 1<<40)),
-		DefaultTimeout:    p.duration("ZIMPORT_DEFAULT_TIMEOUT", 30*time.Minute),
-		MaxTimeout:        p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
-		WorkerConcurrency: p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
-		DBMaxConns:        p.int("ZIMPORT_DB_MAX_CONNS", 0, 0, 10_000),
-		ChunkSize:         p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
-		ReconcileInterval: p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
-		ExternalDomain:    p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
-		BcryptCost:        p.int("ZIMPORT_BCRYPT_COST", 10, 4, 31),
-		HashWorkers:       p.int("ZIMPORT_API_HASH_WORKERS", max(runtime.NumCPU()-1, 1), 1, 1024),
-		ResultRetention:   p.duration("ZIMPORT_RESULT_RETENTION", 30*24*time.Hour),
-		LogLevel:          p.str("ZIMPORT_LOG_LEVEL", "info"),
-		LogFormat:         p.str("ZIMPORT_LOG_FORMAT", "json"),
+		HTTPAddr:           p.str("ZIMPORT_HTTP_ADDR", ":8080"),
+		DatabaseURL:        p.str("ZIMPORT_DATABASE_URL", "postgres://zimport:zimport@localhost:5432/zimport?sslmode=disable"),
+		RedisAddr:          p.str("ZIMPORT_REDIS_ADDR", "localhost:6379"),
+		RedisPassword:      p.str("ZIMPORT_REDIS_PASSWORD", ""),
+		RedisDB:            p.int("ZIMPORT_REDIS_DB", 0, 0, 1<<20),
+		SystemTokens:       p.list("ZIMPORT_SYSTEM_TOKENS"),
+		MaxInlineBytes:     int64(p.int("ZIMPORT_MAX_INLINE_BYTES", 64<<20, 1024, 1<<40)),
+		DefaultTimeout:     p.duration("ZIMPORT_DEFAULT_TIMEOUT", 30*time.Minute),
+		MaxTimeout:         p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
+		WorkerConcurrency:  p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
+		DBMaxConns:         p.int("ZIMPORT_DB_MAX_CONNS", 0, 0, 10_000),
+		ChunkSize:          p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
+		ReconcileInterval:  p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
+		ExternalDomain:     p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
+		BcryptCost:         p.int("ZIMPORT_BCRYPT_COST", 10, 4, 31),
+		HashWorkers:        p.int("ZIMPORT_API_HASH_WORKERS", max(runtime.NumCPU()-1, 1), 1, 1024),
+		ResultRetention:    p.duration("ZIMPORT_RESULT_RETENTION", 30*24*time.Hour),
+		MonitoringReadOnly: p.boolDefault("ZIMPORT_MONITORING_READONLY", true),
+		LogLevel:           p.str("ZIMPORT_LOG_LEVEL", "info"),
+		LogFormat:          p.str("ZIMPORT_LOG_FORMAT", "json"),
 	}
 	c.EncryptionKey = p.key("ZIMPORT_ENCRYPTION_KEY")
 	c.Sources = source.Config{
@@ -156,6 +160,7 @@ func (c Config) Masked() map[string]string {
 		"ZIMPORT_EXTERNAL_DOMAIN":      c.ExternalDomain,
 		"ZIMPORT_BCRYPT_COST":          strconv.Itoa(c.BcryptCost),
 		"ZIMPORT_API_HASH_WORKERS":     strconv.Itoa(c.HashWorkers),
+		"ZIMPORT_MONITORING_READONLY":  strconv.FormatBool(c.MonitoringReadOnly),
 		"ZIMPORT_RESULT_RETENTION":     c.ResultRetention.String(),
 		"ZIMPORT_LOG_LEVEL":            c.LogLevel,
 		"ZIMPORT_LOG_FORMAT":           c.LogFormat,
@@ -206,10 +211,13 @@ func (p *parser) int(name string, def, min, max int) int {
 	return n
 }
 
-func (p *parser) bool(name string) bool {
+func (p *parser) bool(name string) bool { return p.boolDefault(name, false) }
+
+// boolDefault reads a boolean, def when unset.
+func (p *parser) boolDefault(name string, def bool) bool {
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
-		return false
+		return def
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {

@@ -54,6 +54,7 @@ func enumNumber(names []string, s string) (int32, bool) {
 // a number not), which is not one of the enum's names or numbers, e.g.
 // `unknown value "X" (want A, B or C, or their numbers 0, 1 or 2)`.
 func enumError(value string, names []string) error {
+	value = Clip(value)
 	var known, numbers []string
 	for i, n := range names {
 		if n != "" {

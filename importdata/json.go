@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -19,6 +20,23 @@ var decodeOptions = json.JoinOptions(
 // Unmarshal decodes one JSON value into v with the proto3-JSON input rules.
 func Unmarshal(data []byte, v any) error {
 	return json.Unmarshal(data, v, decodeOptions)
+}
+
+// clipLen is the most bytes of client input that a message quotes.
+const clipLen = 64
+
+// Clip shortens client input quoted in a message to clipLen bytes (at a
+// character boundary) and an ellipsis, so that an answer never repeats an
+// unbounded value.
+func Clip(s string) string {
+	if len(s) <= clipLen {
+		return s
+	}
+	n := clipLen
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // normalizeName folds a JSON member name the way decodeOptions matches it.

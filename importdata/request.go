@@ -167,7 +167,7 @@ func parseEnvelope(dec *jsontext.Decoder, body []byte, req *Request) error {
 			continue
 		}
 		if first, dup := sent[field]; dup {
-			return requestErr("%s and %s are the same member; give it once", first, name)
+			return requestErr("%s and %s are the same member; give it once", Clip(first), Clip(name))
 		}
 		sent[field] = name
 		// The value is sliced from the body: the decoder reuses its buffer.
@@ -277,7 +277,7 @@ func onConflict(val jsontext.Value) (string, error) {
 			return v, nil
 		}
 	}
-	return "", requestErr("onConflict: unknown value %s (want FAIL, SKIP or OVERWRITE, or their numbers 0, 1 or 2)", val)
+	return "", requestErr("onConflict: unknown value %s (want FAIL, SKIP or OVERWRITE, or their numbers 0, 1 or 2)", Clip(val.String()))
 }
 
 func stringMember(val jsontext.Value, name string, dst *string) error {

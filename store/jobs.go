@@ -87,17 +87,23 @@ type NewJob struct {
 	RequestHash    []byte
 }
 
-// Scope says whose jobs a caller may see: those of InstanceID, or all of them
-// for a system caller that names no instance.
+// Scope says whose jobs a caller may see: those of InstanceID (and, for a
+// system caller, the instance creations, which belong to no instance), or
+// all of them for a system caller that names no instance.
 type Scope struct {
 	InstanceID string
 	System     bool
 }
 
+// filter is the WHERE condition of sc on jobs, with the instance as
+// parameter arg.
 func (sc Scope) filter(arg int) string {
-	if sc.InstanceID == "" && sc.System {
+	switch {
+	case sc.InstanceID == "" && sc.System:
 		// Still names the parameter, so that callers pass the same arguments.
 		return fmt.Sprintf("$%d::text IS NOT NULL", arg)
+	case sc.System:
+		return fmt.Sprintf("(instance_id = $%d OR instance_id IS NULL)", arg)
 	}
 	return fmt.Sprintf("instance_id = $%d", arg)
 }
@@ -223,7 +229,9 @@ func (s *Store) ListJobs(ctx context.Context, sc Scope, cursor string, limit int
 			return JobPage{}, fmt.Errorf("cursor %q: %w", cursor, ErrNotFound)
 		}
 		args = append(args, cursor)
-		where += ` AND (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $3)`
+		// A job the caller cannot see is no cursor: the page is empty, as
+		// for an id that does not exist.
+		where += ` AND (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $3 AND ` + sc.filter(1) + `)`
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs WHERE ($1::text IS NOT NULL) AND `+where+
 		` ORDER BY created_at DESC, id DESC LIMIT $2`, args...)

@@ -84,16 +84,17 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB})
 		defer rdb.Close()
 		srv, err := api.New(log, st, client, box, api.Config{
-			SystemTokens:   cfg.SystemTokens,
-			MaxInlineBytes: cfg.MaxInlineBytes,
-			DefaultTimeout: cfg.DefaultTimeout,
-			MaxTimeout:     cfg.MaxTimeout,
-			ChunkSize:      cfg.ChunkSize,
-			RedisConnOpt:   redisOpt,
-			Redis:          redisPinger{rdb},
-			Sources:        cfg.Sources,
-			BcryptCost:     cfg.BcryptCost,
-			HashWorkers:    cfg.HashWorkers,
+			SystemTokens:       cfg.SystemTokens,
+			MaxInlineBytes:     cfg.MaxInlineBytes,
+			DefaultTimeout:     cfg.DefaultTimeout,
+			MaxTimeout:         cfg.MaxTimeout,
+			ChunkSize:          cfg.ChunkSize,
+			RedisConnOpt:       redisOpt,
+			MonitoringWritable: !cfg.MonitoringReadOnly,
+			Redis:              redisPinger{rdb},
+			Sources:            cfg.Sources,
+			BcryptCost:         cfg.BcryptCost,
+			HashWorkers:        cfg.HashWorkers,
 		})
 		if err != nil {
 			return err
