@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -702,4 +703,44 @@ func findString(raw []byte, match func(p jsontext.Pointer, s []byte, isName bool
 			}
 		}
 	}
+}
+
+// maxNumberLen is the longest JSON number kept in jsonb.
+const maxNumberLen = 100
+
+// findUnstorableNumber returns the place of the first number in raw that
+// PostgreSQL's jsonb may not store as given (its numeric type overflows,
+// as for 1e1000000 or 1e-17000): see storableNumber.
+func findUnstorableNumber(raw []byte) (jsontext.Pointer, bool) {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	for {
+		switch dec.PeekKind() {
+		case 0:
+			return "", false
+		case '0':
+			v, err := dec.ReadValue()
+			if err != nil {
+				return "", false
+			}
+			if !storableNumber(string(v)) {
+				return dec.StackPointer(), true
+			}
+		default:
+			if _, err := dec.ReadToken(); err != nil {
+				return "", false
+			}
+		}
+	}
+}
+
+// storableNumber reports whether a JSON number is at most maxNumberLen
+// characters and a finite float64 that is not 0 unless it is written as
+// 0: within what PostgreSQL's numeric stores.
+func storableNumber(num string) bool {
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || len(num) > maxNumberLen {
+		return false
+	}
+	mantissa, _, _ := strings.Cut(strings.ToLower(num), "e")
+	return f != 0 || !strings.ContainsAny(mantissa, "123456789")
 }

@@ -2,6 +2,7 @@ package importdata
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -141,6 +142,10 @@ func (r *SetCustomLoginTextsRequest) Validate(path string) error {
 			field = field[1:]
 		}
 		p.add(field, nulMsg)
+	}
+	if np, ok := findUnstorableNumber(r.Texts); ok {
+		field := strings.TrimPrefix(pointerToPath(string(np)), ".")
+		p.add(field, fmt.Sprintf("a number out of range, or longer than %d characters", maxNumberLen))
 	}
 	return p.Err()
 }

@@ -185,12 +185,16 @@ func TestLoginTexts_DecodeAndValidate(t *testing.T) {
 		{"loginText":{"title":"a\u0000b"}},
 		{"language":7},
 		{"language":"`+strings.Repeat("l", 201)+`"},
-		"not an object"]}`), nil)
+		"not an object",
+		{"language":"fr","title":1e1000000},
+		{"language":"it","custom":{"deep":[1, 2.5e-3, -1e308, 1`+strings.Repeat("0", 100)+`]}},
+		{"language":"es","custom":[1e-300, 0.0e-99999, 0, -0, 123456789012345678901234567890]},
+		{"language":"pt","custom":[1e-17000]}]}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	items := org.LoginTexts
-	if len(items) != 6 || items[5].Err == nil {
+	if len(items) != 10 || items[5].Err == nil {
 		t.Fatalf("loginTexts = %+v", items)
 	}
 	if items[0].V.Language != "de" || !strings.HasPrefix(string(items[0].V.Texts), `{"language":"de","loginText":{"title":"Anmelden"`) {
@@ -205,8 +209,16 @@ func TestLoginTexts_DecodeAndValidate(t *testing.T) {
 		{"loginTexts[2].language: is required", "loginTexts[2].loginText.title: " + nulMsg},
 		{"loginTexts[3].language: expected a string, got number"},
 		{"loginTexts[4].language: at most 200 characters"},
+		nil, // not an object
+		{"loginTexts[6].title: a number out of range, or longer than 100 characters"},
+		{"loginTexts[7].custom.deep[3]: a number out of range, or longer than 100 characters"},
+		nil,
+		{"loginTexts[9].custom[0]: a number out of range, or longer than 100 characters"},
 	}
 	for i, w := range want {
+		if i == 5 {
+			continue // not an object: a decoding error
+		}
 		var got []string
 		if err := items[i].V.Validate(fmt.Sprintf("loginTexts[%d]", i)); err != nil {
 			got = err.(*ValidationError).Problems
