@@ -55,7 +55,8 @@ type Config struct {
 	// POST /users/human/_import makes. Default bcrypt's default (10).
 	BcryptCost int
 	// HashWorkers bounds the plain passwords hashed at once by the API, so
-	// that bcrypt leaves room for other requests. Default GOMAXPROCS.
+	// that bcrypt leaves room for other requests. Default GOMAXPROCS - 1,
+	// at least 1.
 	HashWorkers int
 }
 
@@ -96,7 +97,7 @@ func (c Config) withDefaults() Config {
 		c.BcryptCost = bcrypt.DefaultCost
 	}
 	if c.HashWorkers <= 0 {
-		c.HashWorkers = runtime.GOMAXPROCS(0)
+		c.HashWorkers = max(runtime.GOMAXPROCS(0)-1, 1)
 	}
 	return c
 }
@@ -130,6 +131,10 @@ type Server struct {
 	// hashSlots bounds the passwords hashed at once (Config.HashWorkers).
 	hashSlots chan struct{}
 	tokens    tokenCache
+	// userRequests, plainRequests and userTransactions bound what an
+	// instance has in flight on POST /users/human/_import.
+	userRequests, plainRequests tenantCounter
+	userTransactions            tenantSlots
 	// userBatches imports the users of concurrent requests together.
 	userBatches *batch.Batcher[userBatchKey, importdata.ImportHumanUserRequest, store.HumanImported]
 }
@@ -147,6 +152,7 @@ func New(log *zap.Logger, st *store.Store, q Enqueuer, box *seal.Box, cfg Config
 	for _, t := range cfg.SystemTokens {
 		s.systems = append(s.systems, tokenDigest(t))
 	}
+	s.userRequests.max, s.plainRequests.max, s.userTransactions.max = maxUserRequests, maxPlainRequests, maxUserTransactions
 	s.userBatches = batch.New(s.importUserBatch, userBatchSize, userBatchesPerOrg, userBatchTimeout)
 	if cfg.RedisConnOpt != nil {
 		mon, err := newMonitor(cfg.RedisConnOpt, cfg.MonitoringWritable)

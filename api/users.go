@@ -75,18 +75,31 @@ func (s *Server) postHumanUser(c echo.Context) error {
 	if err := importdata.Unmarshal(body, &req); err != nil {
 		return errInvalid("body is not a valid ImportHumanUserRequest: %s", importdata.DescribeError("", err))
 	}
+	plain := req.Password != "" && (req.HashedPassword == nil || req.HashedPassword.Value == "")
+	if !s.userRequests.acquire(cl.instanceID) {
+		return tooMany(c)
+	}
+	defer s.userRequests.release(cl.instanceID)
+	if plain {
+		if !s.plainRequests.acquire(cl.instanceID) {
+			return tooMany(c)
+		}
+		defer s.plainRequests.release(cl.instanceID)
+	}
 	ctx := c.Request().Context()
 	var out store.HumanImported
-	if plain := req.Password != "" && (req.HashedPassword == nil || req.HashedPassword.Value == ""); key == "" && !plain {
+	if key == "" && !plain {
 		// Imported together with the users that other requests for the
 		// org send meanwhile, each with its own outcome.
 		out, err = s.userBatches.Do(ctx, userBatchKey{cl.instanceID, orgID, cl.userID}, req)
 	} else {
 		in := store.HumanImport{InstanceID: cl.instanceID, OrgID: orgID, CallerUserID: cl.userID, User: req}
 		if key != "" {
-			in.Idempotency = store.Idempotency{Caller: cl.name(), Key: key, Digest: s.box.Digest(body)}
+			// The org is part of the request: the same body for another org
+			// is another request.
+			in.Idempotency = store.Idempotency{Caller: cl.name(), Key: key, Digest: s.box.Digest(append([]byte(orgID+"\x00"), body...))}
 		}
-		out, err = s.st.ImportHumanUser(ctx, in, s.applyOptions())
+		out, err = s.importHumanUser(ctx, in, plain)
 	}
 	var rej *store.HumanRejected
 	switch {
@@ -96,6 +109,8 @@ func (s *Server) postHumanUser(c echo.Context) error {
 		return errKeyReused
 	case errors.As(err, &rej):
 		return rejectedUser(rej)
+	case errors.Is(err, context.DeadlineExceeded):
+		return errUserTimeout
 	case err != nil:
 		return fmt.Errorf("import human user: %w", err)
 	}
@@ -130,8 +145,26 @@ const (
 	userBatchTimeout  = 30 * time.Second
 )
 
-// importUserBatch imports the users of concurrent requests for one org.
+// importHumanUser imports one user alone; unless its password is plain
+// (and the wait is for bcrypt), it waits for one of the instance's
+// transaction slots first.
+func (s *Server) importHumanUser(ctx context.Context, in store.HumanImport, plain bool) (store.HumanImported, error) {
+	if !plain {
+		if err := s.userTransactions.acquire(ctx, in.InstanceID); err != nil {
+			return store.HumanImported{}, err
+		}
+		defer s.userTransactions.release(in.InstanceID)
+	}
+	return s.st.ImportHumanUser(ctx, in, s.applyOptions())
+}
+
+// importUserBatch imports the users of concurrent requests for one org, in
+// one of the instance's transaction slots.
 func (s *Server) importUserBatch(ctx context.Context, k userBatchKey, users []importdata.ImportHumanUserRequest) ([]batch.Result[store.HumanImported], error) {
+	if err := s.userTransactions.acquire(ctx, k.instanceID); err != nil {
+		return nil, err
+	}
+	defer s.userTransactions.release(k.instanceID)
 	outs, err := s.st.ImportHumanUsers(ctx, store.HumanBatch{InstanceID: k.instanceID, OrgID: k.orgID, CallerUserID: k.callerUserID,
 		Users: users}, s.applyOptions())
 	if err != nil {
@@ -149,15 +182,25 @@ func (s *Server) applyOptions() store.ApplyOptions {
 	return store.ApplyOptions{BcryptCost: s.cfg.BcryptCost, Seal: s.box, HashSlots: s.hashSlots}
 }
 
+// tooMany answers 429 with a hint when to retry.
+func tooMany(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", "1")
+	return errTooManyUserRequests
+}
+
 var (
+	errUserTimeout = &apiError{status: http.StatusGatewayTimeout, code: codeDeadlineExceeded,
+		msg: "the user could not be imported in time; it was not imported, or was if a retry says it exists"}
 	errOrgNotFound = errNotFound("org not found")
 	errKeyReused   = &apiError{status: http.StatusConflict, code: codeAlreadyExists, msg: "Idempotency-Key was already used for a different request"}
 )
 
 // rejectedUser is the answer to a user that ZITADEL's rules refuse: the
-// gRPC code ZITADEL uses for the error, its id and message key, and what is
-// wrong where. ZITADEL's own gateway answers FailedPrecondition with 400;
-// zimport answers 412, which tells it apart from a malformed request.
+// gRPC code ZITADEL uses for the error (FailedPrecondition for a missing
+// IdP, COMMAND-39nfs; InvalidArgument for DomainNotAllowedAsUsername,
+// COMMAND-SFd21), its id and message key, and what is wrong where.
+// ZITADEL's own gateway answers FailedPrecondition with 400; zimport
+// answers 412, which tells it apart from a malformed request.
 func rejectedUser(r *store.HumanRejected) error {
 	msg := r.Key
 	if r.Detail != "" {
@@ -168,7 +211,7 @@ func rejectedUser(r *store.HumanRejected) error {
 	switch {
 	case strings.HasSuffix(r.Key, ".AlreadyExists"), strings.HasSuffix(r.Key, ".AlreadyExisting"):
 		return &apiError{status: http.StatusConflict, code: codeAlreadyExists, msg: msg, detail: detail}
-	case r.Key == "Errors.IDPConfig.NotExisting", r.Key == "Errors.User.DomainNotAllowedAsUsername":
+	case r.Key == "Errors.IDPConfig.NotExisting":
 		return &apiError{status: http.StatusPreconditionFailed, code: codeFailedPrecondition, msg: msg, detail: detail}
 	}
 	return &apiError{status: http.StatusBadRequest, code: codeInvalidArgument, msg: msg, detail: detail}

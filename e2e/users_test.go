@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -81,8 +83,8 @@ func (s *stack) wantError(status int, token string, body []byte, header ...strin
 		s.t.Fatalf("POST /users/human/_import = %d %s, want %d", code, b, status)
 	}
 	var e errorAnswer
-	if err := json.Unmarshal(b, &e); err != nil {
-		s.t.Fatalf("error body %s: %v", b, err)
+	if err := json.Unmarshal(b, &e); err != nil || len(e.Details) != 1 {
+		s.t.Fatalf("error body %s: %v, want one detail", b, err)
 	}
 	return e
 }
@@ -185,6 +187,18 @@ func TestUsers_ImportHuman(t *testing.T) {
 		s.wantHuman(patB, human("alice"))
 	})
 
+	t.Run("a user name in a domain another org verified", func(t *testing.T) {
+		job := s.submit(patA, []byte(`{"dataOrgs": {"orgs": [{"orgId": "verifier", "org": {"name": "Verifier"},
+			"domains": [{"domainName": "verified.example", "isVerified": true}]}]}}`))
+		s.waitJob(job, patA, time.Minute)
+		e := s.wantError(http.StatusBadRequest, patA, human("eve@verified.example"))
+		if e.Code != 3 || e.Details[0].ID != "COMMAND-SFd21" || !strings.Contains(e.Message, "userName") {
+			t.Errorf("%+v", e)
+		}
+		// In the org that verified it, the name is fine.
+		s.wantHuman(patA, human("eve@verified.example"), "x-zitadel-orgid", "verifier")
+	})
+
 	t.Run("404 for an org that is not the caller's", func(t *testing.T) {
 		unknown := s.wantError(http.StatusNotFound, patA, human("nobody"), "x-zitadel-orgid", "no-such-org")
 		other := s.wantError(http.StatusNotFound, patA, human("nobody"), "x-zitadel-orgid", orgB)
@@ -278,15 +292,31 @@ func TestUsers_ImportHuman(t *testing.T) {
 		if !strings.Contains(e.Message, "Idempotency-Key") {
 			t.Errorf("same key, another body: %+v", e)
 		}
+		// The org is part of the request.
+		s.query(`INSERT INTO orgs (instance_id, id, name) VALUES ($1, 'second-org', 'Second')`, instA)
+		s.wantError(http.StatusConflict, patA, body, "Idempotency-Key", "k-1", "x-zitadel-orgid", "second-org")
 		// The key is the caller's: another instance may use it.
 		s.wantHuman(patB, human("idem-b"), "Idempotency-Key", "k-1")
 		// Concurrent requests with one key: one user, one answer.
 		var wg sync.WaitGroup
 		answers := make([]string, 8)
+		var replays atomic.Int32
 		for i := range answers {
 			wg.Go(func() {
-				code, b := s.importHuman(patA, human("idem-race"), "Idempotency-Key", "k-race")
-				answers[i] = fmt.Sprint(code, string(b))
+				req, _ := http.NewRequest("POST", s.apiURL+"/users/human/_import", strings.NewReader(string(human("idem-race"))))
+				req.Header.Set("Authorization", "Bearer "+patA)
+				req.Header.Set("Idempotency-Key", "k-race")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				answers[i] = fmt.Sprint(resp.StatusCode, string(b))
+				if resp.Header.Get("Idempotent-Replayed") == "true" {
+					replays.Add(1)
+				}
 			})
 		}
 		wg.Wait()
@@ -295,10 +325,20 @@ func TestUsers_ImportHuman(t *testing.T) {
 				t.Fatalf("answers differ: %q", answers)
 			}
 		}
-		// A refused request records nothing: the key stays free.
-		s.wantError(http.StatusConflict, patA, human("alice"), "Idempotency-Key", "k-refused")
-		s.wantHuman(patA, human("not-alice"), "Idempotency-Key", "k-refused")
-		if got := s.query(`SELECT count(*) FROM user_import_answers WHERE answer_sealed IS NULL OR position('code='::bytea in answer_sealed) > 0`); got[0][0] != "0" {
+		if n := replays.Load(); n != int32(len(answers)-1) {
+			t.Errorf("%d replays, want %d", n, len(answers)-1)
+		}
+		if n := s.query(`SELECT count(*) FROM users WHERE username = 'idem-race'`)[0][0]; n != "1" {
+			t.Errorf("%s users for one key", n)
+		}
+		// A refusal is an answer too: the key is spent.
+		refused := s.wantError(http.StatusConflict, patA, human("alice"), "Idempotency-Key", "k-refused")
+		if again := s.wantError(http.StatusConflict, patA, human("alice"), "Idempotency-Key", "k-refused"); again.Message != refused.Message {
+			t.Errorf("replay of a refusal: %+v, want %+v", again, refused)
+		}
+		s.wantError(http.StatusConflict, patA, human("not-alice"), "Idempotency-Key", "k-refused")
+		if got := s.query(`SELECT count(*) FROM user_import_answers WHERE answer_sealed IS NULL OR position('code='::bytea in answer_sealed) > 0
+			OR position('alice'::bytea in answer_sealed) > 0`); got[0][0] != "0" {
 			t.Errorf("%s answers unsealed or empty", got[0][0])
 		}
 	})

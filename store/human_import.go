@@ -1,14 +1,17 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zimport/zimport/importdata"
 )
@@ -83,17 +86,19 @@ const userAnswerRetention = 24 * time.Hour
 // user's id is derived from the org and the user name (generatedUserID).
 // An org that the instance does not have is ErrNotFound; a user that the
 // rules refuse is a *HumanRejected and writes nothing. A plain password is
-// hashed before the transaction opens. With an Idempotency key, the answer
-// is recorded (sealed) in the transaction; a request with the same key and
-// another digest is ErrConflict, and one that comes while the first runs
-// waits for it and gets its answer. Failed requests record nothing.
+// hashed before the transaction opens. With an Idempotency key, the outcome
+// (the answer, or why the rules refused the user) is recorded (sealed) in
+// the transaction; a request with the same key and another digest is
+// ErrConflict, and one that comes while the first runs waits for it and
+// gets its outcome. A request that fails otherwise (the database is gone)
+// records nothing.
 func (s *Store) ImportHumanUser(ctx context.Context, in HumanImport, opts ApplyOptions) (HumanImported, error) {
 	if key := in.Idempotency; key.Key != "" {
 		if opts.Seal == nil {
 			return HumanImported{}, errNoSeal
 		}
 		if out, ok, err := s.userAnswer(ctx, s.pool, in.InstanceID, key, opts); ok || err != nil {
-			return out, err
+			return out.HumanImported, cmp.Or(err, out.Err)
 		}
 	}
 	b := HumanBatch{InstanceID: in.InstanceID, OrgID: in.OrgID, CallerUserID: in.CallerUserID,
@@ -123,22 +128,47 @@ type HumanOutcome struct {
 
 // ImportHumanUsers imports a batch of human users as ImportHumanUser
 // imports one, in one transaction: each has the outcome it would have had
-// if imported alone right after the ones before it in the batch. An org that
-// the instance does not have is ErrNotFound for all. When one user cannot be
-// settled inside the batch (the database refuses its data, or an IdP link
-// of it was made by a parallel request meanwhile), the batch is rolled back
-// and every user imported alone.
+// if imported alone right after the ones before it in the batch with the
+// same user name (ignoring case); users of different names are written in
+// the order of their names, so that two batches never wait for each other
+// in a circle. An org that the instance does not have is ErrNotFound for
+// all. When one user cannot be settled inside the batch (the database
+// refuses its data, an IdP link of it was made by a parallel request
+// meanwhile, or the transaction met a deadlock with a parallel one), the
+// batch is rolled back and every user imported alone; then an error that
+// stops the import (the database is gone) is the outcome of the users not
+// imported yet, and the others keep theirs.
 func (s *Store) ImportHumanUsers(ctx context.Context, b HumanBatch, opts ApplyOptions) ([]HumanOutcome, error) {
-	out, err := s.importHumans(ctx, b, opts, Idempotency{})
-	if !errors.Is(err, errSplitBatch) {
-		return out, err
+	order := make([]int, len(b.Users))
+	for i := range order {
+		order[i] = i
 	}
-	out = make([]HumanOutcome, len(b.Users))
+	fold := func(i int) string { return strings.ToLower(strings.TrimSpace(b.Users[i].UserName)) }
+	slices.SortStableFunc(order, func(i, j int) int { return strings.Compare(fold(i), fold(j)) })
+	sorted := b
+	sorted.Users = make([]importdata.ImportHumanUserRequest, len(order))
+	for k, i := range order {
+		sorted.Users[k] = b.Users[i]
+	}
+	out := make([]HumanOutcome, len(b.Users))
+	got, err := s.importHumans(ctx, sorted, opts, Idempotency{})
+	if err == nil {
+		for k, i := range order {
+			out[i] = got[k]
+		}
+		return out, nil
+	}
+	if !errors.Is(err, errSplitBatch) {
+		return nil, err
+	}
 	for i, u := range b.Users {
 		one, err := s.importHumans(ctx, HumanBatch{InstanceID: b.InstanceID, OrgID: b.OrgID, CallerUserID: b.CallerUserID,
 			Users: []importdata.ImportHumanUserRequest{u}}, opts, Idempotency{})
 		if err != nil {
-			return nil, err
+			for j := i; j < len(out); j++ {
+				out[j] = HumanOutcome{Err: err}
+			}
+			return out, nil
 		}
 		out[i] = one[0]
 	}
@@ -185,17 +215,10 @@ func (s *Store) importHumans(ctx context.Context, b HumanBatch, opts ApplyOption
 		return nil, err
 	}
 	single := len(b.Users) == 1
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		a.db = tx
-		if key.Key != "" {
-			replayed, err := s.claimUserAnswer(ctx, tx, b.InstanceID, key, opts)
-			if err != nil || replayed != nil {
-				if replayed != nil {
-					out[0] = HumanOutcome{HumanImported: *replayed}
-				}
-				return err
-			}
-		}
+	// write runs the step in db and settles the outcomes; the writes of a
+	// single user that fails are rolled back.
+	write := func(db pgx.Tx) error {
+		a.db = db
 		if err := a.run(ctx, org); err != nil {
 			return err
 		}
@@ -206,33 +229,73 @@ func (s *Store) importHumans(ctx context.Context, b HumanBatch, opts ApplyOption
 		case split && !single:
 			return errSplitBatch
 		case single && out[0].Err != nil:
-			return errRolledBack // nothing of it is kept, nor its key
-		case key.Key == "":
-			return nil
-		}
-		answer, err := json.Marshal(out[0].HumanImported)
-		if err != nil {
-			return fmt.Errorf("encode answer: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE user_import_answers SET answer_sealed = $4
-			WHERE instance_id = $1 AND caller = $2 AND key = $3`, b.InstanceID, key.Caller, key.Key, opts.Seal.Seal(answer)); err != nil {
-			return fmt.Errorf("record answer: %w", err)
+			return errRolledBack
 		}
 		return nil
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if key.Key == "" {
+			return write(tx)
+		}
+		replayed, err := s.claimUserAnswer(ctx, tx, b.InstanceID, key, opts)
+		if err != nil || replayed != nil {
+			if replayed != nil {
+				out[0] = *replayed
+			}
+			return err
+		}
+		// The user in a savepoint: a refused user leaves only its answer.
+		err = pgx.BeginFunc(ctx, tx, write)
+		if msg, _ := rejection(err); msg != "" {
+			out[0], err = dbRejected(msg), nil
+		}
+		if err != nil && !errors.Is(err, errRolledBack) {
+			return err
+		}
+		return recordUserAnswer(ctx, tx, b.InstanceID, key, opts, out[0])
 	})
 	switch msg, _ := rejection(err); {
 	case errors.Is(err, errRolledBack):
 		return out, nil
-	case msg != "" && !single:
+	case (msg != "" || lockConflict(err)) && !single:
 		return nil, errSplitBatch
 	case msg != "":
-		// Data that passed every check but that PostgreSQL refuses.
-		out[0] = HumanOutcome{Err: &HumanRejected{"USER-4M90d", "Errors.User.Invalid", "the database rejected the data: " + msg}}
+		out[0] = dbRejected(msg)
 		return out, nil
 	case err != nil:
 		return nil, err
 	}
 	return out, nil
+}
+
+// dbRejected is the outcome of a user whose data passed every check but
+// that PostgreSQL refuses (msg says why).
+func dbRejected(msg string) HumanOutcome {
+	return HumanOutcome{Err: &HumanRejected{"USER-4M90d", "Errors.User.Invalid", "the database rejected the data: " + msg}}
+}
+
+// storedAnswer is the answer recorded for an Idempotency-Key: the user, or
+// why it was refused.
+type storedAnswer struct {
+	Imported *HumanImported `json:"imported,omitempty"`
+	Rejected *HumanRejected `json:"rejected,omitempty"`
+}
+
+// recordUserAnswer records the outcome o under key, sealed.
+func recordUserAnswer(ctx context.Context, tx pgx.Tx, instanceID string, key Idempotency, opts ApplyOptions, o HumanOutcome) error {
+	var answer storedAnswer
+	if !errors.As(o.Err, &answer.Rejected) {
+		answer.Imported = &o.HumanImported
+	}
+	b, err := json.Marshal(answer)
+	if err != nil {
+		return fmt.Errorf("encode answer: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE user_import_answers SET answer_sealed = $4
+		WHERE instance_id = $1 AND caller = $2 AND key = $3`, instanceID, key.Caller, key.Key, opts.Seal.Seal(b)); err != nil {
+		return fmt.Errorf("record answer: %w", err)
+	}
+	return nil
 }
 
 var (
@@ -293,6 +356,9 @@ func (a *applier) humanOutcomes(ctx context.Context, users []importdata.ImportHu
 			o.Passwordless = &PasswordlessLink{Link: r.f[1], Lifetime: passwordlessLifetime, Expiration: exp}
 		}
 	}
+	if err := a.nameTakenByID(ctx, users, out); err != nil {
+		return false, err
+	}
 	for i := range out {
 		if out[i].Err != nil {
 			out[i].HumanImported = HumanImported{}
@@ -338,6 +404,40 @@ func (a *applier) humanOutcomes(ctx context.Context, users []importdata.ImportHu
 	return split, nil
 }
 
+// nameTakenByID tells the user whose id (derived from the org and the user
+// name) exists because its user name is taken in the org that it is taken
+// (Errors.User.AlreadyExists, as ZITADEL, which gives the user a new id,
+// answers), rather than that a user with its id exists.
+func (a *applier) nameTakenByID(ctx context.Context, users []importdata.ImportHumanUserRequest, out []HumanOutcome) error {
+	var ids []string
+	var idx []int
+	for i := range out {
+		var rej *HumanRejected
+		if errors.As(out[i].Err, &rej) && rej.ID == "COMMAND-ziuna" {
+			ids, idx = append(ids, generatedUserID(a.orgID, users[i].UserName)), append(idx, i)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := a.textRows(ctx, "look up users", `SELECT id, lower(username) FROM users WHERE instance_id = $1 AND id = ANY($2)`,
+		a.job.InstanceID, ids)
+	if err != nil {
+		return err
+	}
+	names := make(map[string]string, len(rows))
+	for _, r := range rows {
+		names[r[0]] = r[1]
+	}
+	for j, i := range idx {
+		name := strings.TrimSpace(users[i].UserName)
+		if names[ids[j]] == strings.ToLower(name) {
+			out[i].Err = rejectedHuman(nameTaken(name), i)
+		}
+	}
+	return nil
+}
+
 // rejectedHuman turns an entity error of the step ("ID=… Message=… (detail)")
 // of the user at index i into a *HumanRejected whose detail names the field
 // of the request ("userName" rather than "humanUsers[0].user.userName").
@@ -352,41 +452,48 @@ func rejectedHuman(msg string, i int) *HumanRejected {
 	return &HumanRejected{ID: id, Key: key, Detail: detail}
 }
 
-// userAnswer returns the answer recorded for key, ok false when none is
+// userAnswer returns the outcome recorded for key, ok false when none is
 // (or the request that recorded the key has not committed yet).
-func (s *Store) userAnswer(ctx context.Context, db dbtx, instanceID string, key Idempotency, opts ApplyOptions) (HumanImported, bool, error) {
+func (s *Store) userAnswer(ctx context.Context, db dbtx, instanceID string, key Idempotency, opts ApplyOptions) (HumanOutcome, bool, error) {
 	var digest, sealed []byte
 	err := db.QueryRow(ctx, `SELECT request_digest, answer_sealed FROM user_import_answers
 		WHERE instance_id = $1 AND caller = $2 AND key = $3 AND created_at > now() - $4::interval`,
 		instanceID, key.Caller, key.Key, userAnswerRetention.String()).Scan(&digest, &sealed)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return HumanImported{}, false, nil
+		return HumanOutcome{}, false, nil
 	case err != nil:
-		return HumanImported{}, false, fmt.Errorf("look up idempotency key: %w", err)
+		return HumanOutcome{}, false, fmt.Errorf("look up idempotency key: %w", err)
 	case string(digest) != string(key.Digest):
-		return HumanImported{}, false, fmt.Errorf("idempotency key %q was used for a different request: %w", key.Key, ErrConflict)
+		return HumanOutcome{}, false, fmt.Errorf("idempotency key %q was used for a different request: %w", key.Key, ErrConflict)
 	case sealed == nil:
-		return HumanImported{}, false, nil
+		return HumanOutcome{}, false, nil
 	}
 	plain, err := opts.Seal.Open(sealed)
 	if err != nil {
-		return HumanImported{}, false, fmt.Errorf("open recorded answer: %w", err)
+		return HumanOutcome{}, false, fmt.Errorf("open recorded answer: %w", err)
 	}
-	var out HumanImported
-	if err := json.Unmarshal(plain, &out); err != nil {
-		return HumanImported{}, false, fmt.Errorf("decode recorded answer: %w", err)
+	var answer storedAnswer
+	if err := json.Unmarshal(plain, &answer); err != nil {
+		return HumanOutcome{}, false, fmt.Errorf("decode recorded answer: %w", err)
 	}
-	out.Replayed = true
-	return out, true, nil
+	switch {
+	case answer.Rejected != nil:
+		return HumanOutcome{Err: answer.Rejected}, true, nil
+	case answer.Imported != nil:
+		out := HumanOutcome{HumanImported: *answer.Imported}
+		out.Replayed = true
+		return out, true, nil
+	}
+	return HumanOutcome{}, false, errors.New("decode recorded answer: empty")
 }
 
 // claimUserAnswer records key in tx, before the user is written, and
 // returns nil; when the key is recorded already (a request with it
 // committed, perhaps while this one waited for it), it returns that
-// request's answer instead, or ErrConflict for another body. An expired
+// request's outcome instead, or ErrConflict for another body. An expired
 // record is replaced.
-func (s *Store) claimUserAnswer(ctx context.Context, tx pgx.Tx, instanceID string, key Idempotency, opts ApplyOptions) (*HumanImported, error) {
+func (s *Store) claimUserAnswer(ctx context.Context, tx pgx.Tx, instanceID string, key Idempotency, opts ApplyOptions) (*HumanOutcome, error) {
 	tag, err := tx.Exec(ctx, `INSERT INTO user_import_answers (instance_id, caller, key, request_digest) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (instance_id, caller, key) DO UPDATE SET request_digest = EXCLUDED.request_digest, answer_sealed = NULL, created_at = now()
 			WHERE user_import_answers.created_at <= now() - $5::interval`,
@@ -417,4 +524,11 @@ func (s *Store) PurgeUserAnswers(ctx context.Context, limit int) (int64, error) 
 		return 0, fmt.Errorf("purge idempotency answers: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// lockConflict reports whether err is a deadlock or a serialization
+// failure, which a transaction of fewer rows may not meet.
+func lockConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }

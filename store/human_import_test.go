@@ -82,6 +82,7 @@ func TestImportHumanUsers_BatchIsOneByOne(t *testing.T) {
 		}),
 		mk("weak", func(u *importdata.ImportHumanUserRequest) { u.HashedPassword, u.Password = nil, "weak" }),
 		mk("plain", func(u *importdata.ImportHumanUserRequest) { u.HashedPassword, u.Password = nil, "Str0ng-Passw0rd!" }),
+		mk("ann", nil), // the same name: the same id
 	}
 	batch, err := s.ImportHumanUsers(ctx, HumanBatch{InstanceID: "inst1", Users: users}, kindsOpts)
 	if err != nil {
@@ -99,7 +100,7 @@ func TestImportHumanUsers_BatchIsOneByOne(t *testing.T) {
 	for _, w := range []string{"0 ok seq 1", "1 rejected ID=V3-DKcYh Message=Errors.User.AlreadyExists (user name \"ANN\" is taken)",
 		"3 rejected ID=USER-JDk4t", "4 rejected ID=USER-4M90d Message=Errors.User.MFA.OTP.Invalid (otpCode:", "5 ok seq 2", "6 ok seq 2 link true",
 		"7 ok seq 2", "8 rejected ID=V3-DKcYh Message=Errors.User.ExternalIDP.AlreadyExists (idps[0]: ", "9 rejected ID=COMMAND-39nfs",
-		"10 rejected ID=DOMAIN-", "11 ok seq 1"} {
+		"10 rejected ID=DOMAIN-", "11 ok seq 1", "12 rejected ID=V3-DKcYh Message=Errors.User.AlreadyExists (user name \"ann\" is taken)"} {
 		if !strings.Contains(strings.Join(got, "\n"), w) {
 			t.Errorf("no outcome %q in\n%s", w, strings.Join(got, "\n"))
 		}
@@ -177,20 +178,58 @@ func TestImportHumanUser_Idempotency(t *testing.T) {
 	if _, err := s.ImportHumanUser(ctx, HumanImport{InstanceID: "inst1", User: humanReq("idem2"), Idempotency: other}, kindsOpts); !errors.Is(err, ErrConflict) {
 		t.Errorf("another body: %v, want ErrConflict", err)
 	}
+	// A refusal is an answer too: the same again, and the key is spent.
 	refused := Idempotency{Caller: "user:bot", Key: "refused", Digest: []byte("x")}
-	if _, err := s.ImportHumanUser(ctx, HumanImport{InstanceID: "inst1", User: humanReq("IDEM"), Idempotency: refused}, kindsOpts); err == nil {
-		t.Fatal("a taken name was imported")
+	_, first := s.ImportHumanUser(ctx, HumanImport{InstanceID: "inst1", User: humanReq("IDEM"), Idempotency: refused}, kindsOpts)
+	if first == nil || !strings.Contains(first.Error(), "Errors.User.AlreadyExists") {
+		t.Fatalf("a taken name: %v", first)
 	}
-	if rows := kindsRows(t, s, `SELECT key FROM user_import_answers ORDER BY key`); fmt.Sprint(rows) != "[[k]]" {
-		t.Errorf("keys recorded %v, want only k", rows)
+	if _, err := s.pool.Exec(ctx, `DELETE FROM users WHERE lower(username) = 'idem'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, again := s.ImportHumanUser(ctx, HumanImport{InstanceID: "inst1", User: humanReq("IDEM"), Idempotency: refused}, kindsOpts); fmt.Sprint(again) != fmt.Sprint(first) {
+		t.Errorf("replay of a refusal: %v, want %v", again, first)
+	}
+	if rows := kindsRows(t, s, `SELECT count(*) FROM users WHERE lower(username) = 'idem'`); rows[0][0] != "0" {
+		t.Error("the replay of a refusal imported the user")
 	}
 	if n, err := s.PurgeUserAnswers(ctx, 10); err != nil || n != 0 {
 		t.Errorf("purge of fresh answers: %d, %v", n, err)
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE user_import_answers SET created_at = now() - interval '25 hours'`); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE user_import_answers SET created_at = now() - interval '25 hours' WHERE key = 'k'`); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.PurgeUserAnswers(ctx, 10); err != nil || n != 1 {
 		t.Errorf("purge of an expired answer: %d, %v", n, err)
+	}
+}
+
+// TestImportHumanUsers_SplitsWhenTheDatabaseRefusesOne: a user whose data
+// the database refuses fails alone; the others of its batch are imported.
+func TestImportHumanUsers_SplitsWhenTheDatabaseRefusesOne(t *testing.T) {
+	s := newHumanStore(t)
+	ctx := context.Background()
+	// A check no rule of zimport knows, as a stand-in for any data error.
+	if _, err := s.pool.Exec(ctx, `CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.username = 'poison' THEN RAISE check_violation USING MESSAGE = 'poison refused'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse_poison BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse_poison()`); err != nil {
+		t.Fatal(err)
+	}
+	users := []importdata.ImportHumanUserRequest{humanReq("zed"), humanReq("poison"), humanReq("abe")}
+	out, err := s.ImportHumanUsers(ctx, HumanBatch{InstanceID: "inst1", Users: users}, kindsOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range out {
+		got = append(got, outcomeText(o.HumanImported, o.Err))
+	}
+	want := []string{"ok seq 1 link false id true", "rejected ID=USER-4M90d Message=Errors.User.Invalid (the database rejected the data: poison refused (SQLSTATE 23514))",
+		"ok seq 1 link false id true"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("outcomes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if rows := kindsRows(t, s, `SELECT username FROM users ORDER BY 1`); fmt.Sprint(rows) != "[[abe] [zed]]" {
+		t.Errorf("users %v", rows)
 	}
 }

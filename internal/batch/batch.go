@@ -7,6 +7,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -132,7 +133,7 @@ func (b *Batcher[K, T, R]) runBatch(key K, calls []*call[T, R]) {
 func (b *Batcher[K, T, R]) call(ctx context.Context, key K, items []T) (results []Result[R], err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("batch: panic: %v", p)
+			err = fmt.Errorf("batch: panic: %v\n%s", p, debug.Stack())
 		}
 	}()
 	return b.fn(ctx, key, items)

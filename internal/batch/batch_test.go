@@ -77,9 +77,14 @@ func TestBatcher_GroupsCallsThatWait(t *testing.T) {
 // than the bound, and no more run at once per key than allowed.
 func TestBatcher_KeysAndBounds(t *testing.T) {
 	var running, most atomic.Int32
+	var perKey [10]atomic.Int32
 	b := New(func(ctx context.Context, key int, items []int) ([]Result[int], error) {
 		n := running.Add(1)
 		defer running.Add(-1)
+		if k := perKey[key].Add(1); k > 2 {
+			t.Errorf("%d batches of key %d at once, bound 2", k, key)
+		}
+		defer perKey[key].Add(-1)
 		for {
 			m := most.Load()
 			if n <= m || most.CompareAndSwap(m, n) {
