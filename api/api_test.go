@@ -599,3 +599,18 @@ func TestInternalErrorHidesCause(t *testing.T) {
 		}
 	}
 }
+
+func TestTimestamp(t *testing.T) {
+	base := time.Date(2026, 12, 8, 1, 2, 3, 0, time.FixedZone("x", 3600))
+	for ns, want := range map[int]string{
+		0:         "2026-12-08T00:02:03Z",
+		120000000: "2026-12-08T00:02:03.120Z",
+		949100000: "2026-12-08T00:02:03.949100Z",
+		872110000: "2026-12-08T00:02:03.872110Z",
+		1:         "2026-12-08T00:02:03.000000001Z",
+	} {
+		if got := timestamp(base.Add(time.Duration(ns))); got != want {
+			t.Errorf("timestamp(+%dns) = %s, want %s", ns, got, want)
+		}
+	}
+}

@@ -50,7 +50,20 @@ type kindView struct {
 	Overwritten int `json:"overwritten,omitempty"`
 }
 
-func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// timestamp formats t as proto3 JSON does (google.protobuf.Timestamp): UTC
+// with 0, 3, 6 or 9 fractional digits.
+func timestamp(t time.Time) string {
+	t = t.UTC()
+	switch ns := t.Nanosecond(); {
+	case ns == 0:
+		return t.Format("2006-01-02T15:04:05Z")
+	case ns%1e6 == 0:
+		return t.Format("2006-01-02T15:04:05.000Z")
+	case ns%1e3 == 0:
+		return t.Format("2006-01-02T15:04:05.000000Z")
+	}
+	return t.Format("2006-01-02T15:04:05.000000000Z")
+}
 
 func optTimestamp(t *time.Time) string {
 	if t == nil {

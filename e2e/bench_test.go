@@ -94,13 +94,13 @@ func benchUsers(b *testing.B, plain bool, d time.Duration) {
 	// connections cache are made for an empty table (a p99 of about 80 ms
 	// in the first 20 s of a new database).
 	load.Run(context.Background(), load.Config{Connections: 64, Duration: 3 * time.Second,
-		Next: load.HumanUsers(s.apiURL, pat, "", "warm-up", plain)})
+		Next: load.HumanUsers(s.apiURL, pat, "", "warm-up", plain, false)})
 	s.query(`ANALYZE users`)
 	b.ResetTimer()
 	var rep load.Report
 	for i := range b.N {
 		rep = load.Run(context.Background(), load.Config{Connections: 64, Duration: d,
-			Next: load.HumanUsers(s.apiURL, pat, "", fmt.Sprintf("bench-%d", i), plain)})
+			Next: load.HumanUsers(s.apiURL, pat, "", fmt.Sprintf("bench-%d", i), plain, false)})
 		if n := rep.Status[http.StatusOK]; n != rep.Requests {
 			b.Fatalf("%d of %d requests failed: %s", rep.Requests-n, rep.Requests, rep.FirstError)
 		}

@@ -118,17 +118,27 @@ func validateHumanIDPs(p *Problems, idps []HumanIDP) {
 	}
 }
 
+// minOTPChars is the shortest TOTP secret accepted, in base32 characters:
+// 80 bits, the size authenticator apps have long used (RFC 4226 asks for
+// 128 at least, which would refuse many secrets worth migrating).
+const minOTPChars = 16
+
 // ValidateOTPCode checks a human user's otpCode, at path: a TOTP secret in
-// base32 (RFC 4648, either case, padding optional) of at most 200
+// base32 (RFC 4648, either case, padding optional) of 16 to 200
 // characters. The message never quotes the secret.
 func ValidateOTPCode(path, code string) error {
 	p := NewProblems(path)
 	p.Len("otpCode", code, 1, 200)
 	if len(p.list) == 0 {
 		s := strings.TrimRight(strings.ToUpper(code), "=")
-		s += strings.Repeat("=", (8-len(s)%8)%8) // the strict decoder checks the length
-		if _, err := base32.StdEncoding.DecodeString(s); err != nil {
-			p.add("otpCode", "is not a base32 TOTP secret")
+		switch {
+		case len(s) < minOTPChars:
+			p.add("otpCode", fmt.Sprintf("a TOTP secret of at least %d base32 characters (80 bits) is required", minOTPChars))
+		default:
+			s += strings.Repeat("=", (8-len(s)%8)%8) // the strict decoder checks the length
+			if _, err := base32.StdEncoding.DecodeString(s); err != nil {
+				p.add("otpCode", "is not a base32 TOTP secret")
+			}
 		}
 	}
 	return p.Err()

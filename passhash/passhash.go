@@ -233,16 +233,25 @@ func checkArgon2(rest string) error {
 	if !ok1 || !ok2 || !ok3 || params != "" {
 		return fail(`argon2 parameters must be "m=<memory>,t=<time>,p=<threads>"`)
 	}
+	// The format allows up to 2^32-1 for m (KiB) and t; a login could not
+	// verify such a hash (4 TiB of memory), so it is refused like scrypt's
+	// parameters that no verifier takes.
 	switch {
-	case m < 1 || m > 1<<32-1:
-		return failf("argon2 memory m=%d out of range 1..4294967295", m)
-	case t < 1 || t > 1<<32-1:
-		return failf("argon2 time t=%d out of range 1..4294967295", t)
+	case m < 1 || m > maxArgon2Memory:
+		return failf("argon2 memory m=%d out of range 1..%d (KiB, 4 GiB)", m, maxArgon2Memory)
+	case t < 1 || t > maxArgon2Time:
+		return failf("argon2 time t=%d out of range 1..%d", t, maxArgon2Time)
 	case p < 1 || p > 255:
 		return failf("argon2 threads p=%d out of range 1..255", p)
 	}
 	return checkSaltHash("argon2", rest, 8, 16)
 }
+
+// Bounds of argon2's parameters that a login can still verify.
+const (
+	maxArgon2Memory = 1 << 22 // KiB: 4 GiB
+	maxArgon2Time   = 100
+)
 
 // checkScrypt checks "ln=L,r=R,p=P$salt$hash", salt and hash in unpadded
 // standard base64, passlib's layout, which passwap parses after "$scrypt$"

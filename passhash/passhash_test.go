@@ -107,6 +107,8 @@ var rejectCases = []struct {
 	{"argon2 params reordered", "$argon2id$v=19$t=3,m=4096,p=1$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "m=<memory>"},
 	{"argon2 extra param", "$argon2id$v=19$m=4096,t=3,p=1,keyid=abc$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "m=<memory>"},
 	{"argon2 p=0", "$argon2id$v=19$m=4096,t=3,p=0$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "p=0 out of range"},
+	{"argon2 4 TiB", "$argon2id$v=19$m=4294967295,t=3,p=1$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "m=4294967295 out of range"},
+	{"argon2 t too large", "$argon2id$v=19$m=4096,t=101,p=1$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "t=101 out of range"},
 	{"argon2 p=256", "$argon2id$v=19$m=4096,t=3,p=256$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "p=256 out of range"},
 	{"argon2 t=0", "$argon2id$v=19$m=4096,t=0,p=1$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "t=0 out of range"},
 	{"argon2 m too big", "$argon2id$v=19$m=4294967296,t=3,p=1$cmFuZG9tc2FsdGlzaGFyZA$DYojYpnUWSMmTtrkVXyaNWVGxLmGe1n8VJBPDdFkbjU", "m=4294967296 out of range"},

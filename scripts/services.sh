@@ -357,7 +357,11 @@ start_local_pg() {
 
 	if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
 		log "initializing postgres data directory $PG_DATA ($("$PG_BIN/postgres" --version | awk '{print $3}'))"
-		as_pg "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres -E UTF8 --no-locale >"$RUN/initdb.log" 2>&1 || {
+		# C collation, but a UTF-8 LC_CTYPE: lower() must fold every letter,
+		# not ASCII only, for user names and domains to be unique ignoring case.
+		local ctype=C.UTF-8
+		locale -a 2>/dev/null | grep -qix 'c.utf-\?8' || ctype=C
+		as_pg "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres -E UTF8 --no-locale --lc-ctype="$ctype" >"$RUN/initdb.log" 2>&1 || {
 			tail -n 20 "$RUN/initdb.log" >&2
 			die "initdb failed (full log: .run/initdb.log)"
 		}

@@ -179,3 +179,14 @@ func rejection(err error) (msg string, raced bool) {
 	raced = pe.Code == "23505" && !strings.HasPrefix(pe.TableName, "job_")
 	return safeText(fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code)), raced
 }
+
+// FoldsASCIIOnly reports whether the database's LC_CTYPE is C or POSIX,
+// where lower() folds ASCII letters only: user names and domains that
+// differ in the case of other letters ("Ä", "ä") are then different.
+func (s *Store) FoldsASCIIOnly(ctx context.Context) (bool, error) {
+	var ctype string
+	if err := s.pool.QueryRow(ctx, `SELECT datctype FROM pg_database WHERE datname = current_database()`).Scan(&ctype); err != nil {
+		return false, fmt.Errorf("look up LC_CTYPE: %w", err)
+	}
+	return ctype == "C" || ctype == "POSIX", nil
+}

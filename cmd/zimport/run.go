@@ -71,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			return nil
 		}
 	}
+	if ascii, err := st.FoldsASCIIOnly(ctx); err == nil && ascii {
+		log.Warn("the database's LC_CTYPE is C: lower() folds ASCII letters only, so user names and domains that differ " +
+			"in the case of other letters (Ä, ä) count as different; create the database with a UTF-8 LC_CTYPE (e.g. C.UTF-8)")
+	}
 	box, err := seal.NewBox(cfg.EncryptionKey)
 	if err != nil {
 		return err

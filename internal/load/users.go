@@ -14,8 +14,9 @@ const knownHash = "$2a$12$aLYFkieuqJyeynvptPTxpehSViui5WeAPuR2Xw1wui9CPHEaacmFq"
 // with each request through POST /users/human/_import at baseURL: user names
 // "<prefix>-<n>", a pre-hashed password, or a plain one that the default
 // password complexity policy accepts when plain is true. orgID, when set,
-// is sent as x-zitadel-orgid.
-func HumanUsers(baseURL, token, orgID, prefix string, plain bool) func(n int) Request {
+// is sent as x-zitadel-orgid. With keyed, every request has an
+// Idempotency-Key of its own.
+func HumanUsers(baseURL, token, orgID, prefix string, plain, keyed bool) func(n int) Request {
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+token)
 	h.Set("Content-Type", "application/json")
@@ -30,6 +31,11 @@ func HumanUsers(baseURL, token, orgID, prefix string, plain bool) func(n int) Re
 		}
 		body := fmt.Sprintf(`{"userName": "%s-%d", "profile": {"firstName": "Load", "lastName": "User %d"},
 			"email": {"email": "%s-%d@load.example.com", "isEmailVerified": true}, %s}`, prefix, n, n, prefix, n, password)
-		return Request{Method: http.MethodPost, URL: url, Header: h, Body: []byte(body)}
+		header := h
+		if keyed {
+			header = h.Clone()
+			header.Set("Idempotency-Key", fmt.Sprintf("%s-%d", prefix, n))
+		}
+		return Request{Method: http.MethodPost, URL: url, Header: header, Body: []byte(body)}
 	}
 }
