@@ -30,6 +30,33 @@ var passwordlessStep = register(&Step{Name: "passwordless_links", Type: "human_u
 // valid: ZITADEL's default for passwordless init codes.
 const passwordlessLifetime = time.Hour
 
+// A registration link (f2 of a passwordlessLinks entry, with its code) is
+// kept in job_results only while the code is valid: results leave it out
+// once its expiration (f3, RFC 3339 in UTC, which sorts as it compares)
+// has passed, and BlankExpiredLinks removes it from the table.
+
+// linkUnlessExpired is the SQL of f2 of job_results row r, NULL when r is a
+// passwordlessLinks entry (step parameter step) whose code has expired.
+func linkUnlessExpired(r, step string) string {
+	return `CASE WHEN ` + r + `.step = ` + step + ` AND ` + r + `.f3 <= ` + nowRFC3339 + ` THEN NULL ELSE ` + r + `.f2 END`
+}
+
+// nowRFC3339 is the SQL of the time now as passwordlessCodes writes
+// expirations.
+const nowRFC3339 = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+
+// BlankExpiredLinks removes, in up to limit results, the passwordless
+// registration links whose codes have expired, and returns how many.
+func (s *Store) BlankExpiredLinks(ctx context.Context, limit int) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE job_results SET f2 = NULL WHERE ctid = ANY (ARRAY(
+		SELECT ctid FROM job_results WHERE step = $1 AND f2 IS NOT NULL AND f3 <= `+nowRFC3339+` LIMIT $2))`,
+		passwordlessStep.number(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("blank expired links: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 const (
 	otpReady   = "ID=COMMAND-do9se Message=Errors.User.MFA.OTP.AlreadyReady"
 	otpTypeErr = "human_user_otp"

@@ -257,6 +257,30 @@ func TestApplyUnit_UsersKindsSuccess(t *testing.T) {
 			t.Errorf("result holds %q", secret)
 		}
 	}
+
+	// Once the code expired, the link is neither shown nor kept.
+	if passwordlessStep.number() != 198 {
+		t.Fatalf("passwordless_links is step %d; migration 0012 indexes step 198", passwordlessStep.number())
+	}
+	if n, err := s.BlankExpiredLinks(ctx, 10); err != nil || n != 0 {
+		t.Errorf("links blanked before they expire: %d, %v", n, err)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE job_results SET f3 = '2026-01-01T00:00:00Z' WHERE job_id = $1 AND step = 198`, r.job.ID); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := s.WriteResult(ctx, &buf, job); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"passwordlessLinks":[{"userId":"h1","expiration":"2026-01-01T00:00:00Z"}]`; !strings.Contains(buf.String(), want) {
+		t.Errorf("result after the code expired: %s\nlacks %s", buf.String(), want)
+	}
+	if n, err := s.BlankExpiredLinks(ctx, 10); err != nil || n != 1 {
+		t.Errorf("expired links blanked: %d, %v; want 1", n, err)
+	}
+	if rows := kindsRows(t, s, `SELECT count(*) FROM job_results WHERE step = 198 AND f2 IS NOT NULL`); rows[0][0] != "0" {
+		t.Errorf("%s links kept after they expired", rows[0][0])
+	}
 }
 
 func TestApplyUnit_UsersKindsInvalidFields(t *testing.T) {

@@ -550,7 +550,7 @@ func (rw *resultWriter) entities(ctx context.Context, tx pgx.Tx, jobID, outcome 
 // each list is written as soon as it is complete.
 func (rw *resultWriter) success(ctx context.Context, tx pgx.Tx, jobID string, plan successPlan) error {
 	rows, err := tx.Query(ctx, `
-		SELECT o.org_index, o.org_id, r.step, r.id, r.f1, r.f2, r.f3, r.f4
+		SELECT o.org_index, o.org_id, r.step, r.id, r.f1, `+linkUnlessExpired("r", "$4")+`, r.f3, r.f4
 		FROM job_orgs o
 		LEFT JOIN job_results r ON r.job_id = o.job_id AND r.org_index = o.org_index
 			AND r.outcome IN ('ok', 'overwritten') AND r.step = ANY ($2::int[])
@@ -558,7 +558,7 @@ func (rw *resultWriter) success(ctx context.Context, tx pgx.Tx, jobID string, pl
 			SELECT 1 FROM job_results x WHERE x.job_id = o.job_id AND x.org_index = o.org_index
 				AND x.step = $3 AND x.outcome = 'ok'))
 		ORDER BY o.org_index, array_position($2::int[], r.step), r.item, r.sub`,
-		jobID, plan.order, plan.orgStep)
+		jobID, plan.order, plan.orgStep, passwordlessStep.number())
 	if err != nil {
 		return fmt.Errorf("read successes of job %s: %w", jobID, err)
 	}

@@ -37,3 +37,14 @@ func (w *Worker) purgeUserAnswers(ctx context.Context) error {
 		}
 	}
 }
+
+// blankExpiredLinks removes from the results the passwordless registration
+// links whose codes have expired, in batches.
+func (w *Worker) blankExpiredLinks(ctx context.Context) error {
+	for {
+		n, err := w.st.BlankExpiredLinks(ctx, purgeBatch)
+		if err != nil || n < purgeBatch {
+			return err
+		}
+	}
+}

@@ -17,8 +17,9 @@ import (
 // idempotent when they ran already. A job past its deadline is ended as
 // timed_out, so that no job stays running for ever; finished jobs older than
 // the retention are purged, and so are the answers recorded for the
-// Idempotency-Keys of POST /users/human/_import after a day. It returns when
-// ctx ends.
+// Idempotency-Keys of POST /users/human/_import after a day; passwordless
+// registration links whose codes have expired are blanked in the results.
+// It returns when ctx ends.
 func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 	every(ctx, interval, func() {
 		if err := w.reconcileOnce(ctx, interval); err != nil && ctx.Err() == nil {
@@ -31,6 +32,9 @@ func (w *Worker) Reconcile(ctx context.Context, interval time.Duration) {
 		}
 		if err := w.purgeUserAnswers(ctx); err != nil && ctx.Err() == nil {
 			w.log.Warn("purge idempotency answers", zap.Error(err))
+		}
+		if err := w.blankExpiredLinks(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("blank expired passwordless links", zap.Error(err))
 		}
 	})
 }
