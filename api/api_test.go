@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -612,5 +614,44 @@ func TestTimestamp(t *testing.T) {
 		if got := timestamp(base.Add(time.Duration(ns))); got != want {
 			t.Errorf("timestamp(+%dns) = %s, want %s", ns, got, want)
 		}
+	}
+}
+
+// TestImport_LargeBodiesInFlight: the API holds at most
+// MaxBodyBytesInFlight of large bodies; one that finds no room in time is
+// 503, and small bodies never wait for room.
+func TestImport_LargeBodiesInFlight(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, withConfig(func(c *Config) { c.MaxInlineBytes, c.MaxBodyBytesInFlight = 3<<20, 3<<20 }))
+	e.srv.bodyWait = 200 * time.Millisecond
+	// A 3 MiB upload that stalls after its first bytes holds all the room.
+	pr, pw := io.Pipe()
+	stalled, _ := http.NewRequest("POST", e.http.URL+"/import", pr)
+	stalled.ContentLength = 3 << 20
+	stalled.Header.Set("Authorization", "Bearer "+e.pat)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultClient.Do(stalled); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if _, err := pw.Write([]byte(`{"dataOrgs":`)); err != nil {
+		t.Fatal(err)
+	}
+	big := `{"dataOrgs":{"orgs":[]},"padding":"` + strings.Repeat("x", 2<<20) + `"}`
+	r := e.do(req{method: "POST", path: "/import", token: e.pat, body: big})
+	wantError(t, r, http.StatusServiceUnavailable, codeUnavailable, "large request bodies")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if r := e.do(req{method: "POST", path: "/import", token: e.pat, body: importBody}); r.status != http.StatusAccepted {
+		t.Errorf("a small body waited for room: %d %s", r.status, r.body)
+	}
+	pw.CloseWithError(errors.New("client gone"))
+	<-done
+	// The room is given back.
+	if r := e.do(req{method: "POST", path: "/import", token: e.pat, body: big}); r.status != http.StatusAccepted {
+		t.Errorf("after the stalled upload ended: %d %s", r.status, r.body)
 	}
 }

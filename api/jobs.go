@@ -235,7 +235,7 @@ func (s *Server) getResult(c echo.Context) error {
 		return s.importResult(c, j)
 	case "ndjson":
 		c.Response().Header().Set(echo.HeaderContentType, "application/x-ndjson")
-		return s.st.WriteResultNDJSON(c.Request().Context(), c.Response(), j)
+		return s.st.WriteResultNDJSON(c.Request().Context(), streamWriter{s, c}, j)
 	default:
 		return errInvalid("format: %q is not one of json, ndjson", f)
 	}
@@ -246,7 +246,7 @@ func (s *Server) getResult(c echo.Context) error {
 // proper error answer.
 func (s *Server) importResult(c echo.Context, j store.Job) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	return s.st.WriteResult(c.Request().Context(), c.Response(), j)
+	return s.st.WriteResult(c.Request().Context(), streamWriter{s, c}, j)
 }
 
 // resultStatus is the result of a job that has none (yet).

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/zimport/zimport/importdata"
 	"github.com/zimport/zimport/internal/batch"
@@ -54,6 +55,18 @@ type Config struct {
 	// BcryptCost is the cost of the hashes of plain passwords that
 	// POST /users/human/_import makes. Default bcrypt's default (10).
 	BcryptCost int
+	// ReadTimeout bounds the reading of a request, body included. Default 2m.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the writing of an answer; an answer that streams
+	// (a job's result) gets it anew with every write, and Prefer: wait adds
+	// the wait. Default 2m.
+	WriteTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle that long. Default 2m.
+	IdleTimeout time.Duration
+	// MaxBodyBytesInFlight bounds the bytes of large request bodies (over
+	// 1 MiB) that the API holds at once; a body that does not fit within
+	// 10 s is 503. Default 128 MiB, at least MaxInlineBytes.
+	MaxBodyBytesInFlight int64
 	// HashWorkers bounds the plain passwords hashed at once by the API, so
 	// that bcrypt leaves room for other requests. Default GOMAXPROCS - 1,
 	// at least 1.
@@ -77,6 +90,9 @@ const (
 	DefaultTimeout        = 30 * time.Minute
 	DefaultMaxTimeout     = 24 * time.Hour
 	DefaultChunkSize      = 1000
+	// DefaultHTTPTimeout is the default read, write and idle timeout.
+	DefaultHTTPTimeout          = 2 * time.Minute
+	DefaultMaxBodyBytesInFlight = 128 << 20
 )
 
 // withDefaults fills in zero values.
@@ -93,6 +109,19 @@ func (c Config) withDefaults() Config {
 	if c.ChunkSize <= 0 {
 		c.ChunkSize = DefaultChunkSize
 	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultHTTPTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultHTTPTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultHTTPTimeout
+	}
+	if c.MaxBodyBytesInFlight <= 0 {
+		c.MaxBodyBytesInFlight = DefaultMaxBodyBytesInFlight
+	}
+	c.MaxBodyBytesInFlight = max(c.MaxBodyBytesInFlight, c.MaxInlineBytes)
 	if c.BcryptCost <= 0 {
 		c.BcryptCost = bcrypt.DefaultCost
 	}
@@ -131,6 +160,10 @@ type Server struct {
 	// hashSlots bounds the passwords hashed at once (Config.HashWorkers).
 	hashSlots chan struct{}
 	tokens    tokenCache
+	// bodyBytes bounds the bytes of large bodies held at once; a body waits
+	// bodyWait for room.
+	bodyBytes *semaphore.Weighted
+	bodyWait  time.Duration
 	// userRequests, plainRequests and userTransactions bound what an
 	// instance has in flight on POST /users/human/_import.
 	userRequests, plainRequests tenantCounter
@@ -152,6 +185,7 @@ func New(log *zap.Logger, st *store.Store, q Enqueuer, box *seal.Box, cfg Config
 	for _, t := range cfg.SystemTokens {
 		s.systems = append(s.systems, tokenDigest(t))
 	}
+	s.bodyBytes, s.bodyWait = semaphore.NewWeighted(cfg.MaxBodyBytesInFlight), bodyWait
 	s.userRequests.max, s.plainRequests.max, s.userTransactions.max = maxUserRequests, maxPlainRequests, maxUserTransactions
 	s.userBatches = batch.New(s.importUserBatch, userBatchSize, userBatchesPerOrg, userBatchTimeout)
 	if cfg.RedisConnOpt != nil {
@@ -168,6 +202,14 @@ func New(log *zap.Logger, st *store.Store, q Enqueuer, box *seal.Box, cfg Config
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
+// HTTPServer returns an http.Server for the API on addr with its timeouts:
+// headers within 10 s, the whole request within ReadTimeout, idle
+// connections closed after IdleTimeout (write deadlines are set per answer).
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{Addr: addr, Handler: s.echo, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: s.cfg.IdleTimeout}
+}
+
 // Close releases the dashboard's Redis connections.
 func (s *Server) Close() error {
 	if s.mon != nil {
@@ -180,7 +222,7 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.RequestID(), s.accessLog, middleware.RecoverWithConfig(middleware.RecoverConfig{
+	e.Use(middleware.RequestID(), s.writeDeadline, s.accessLog, middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: s.logPanic,
 	}))
 
@@ -207,6 +249,34 @@ func (s *Server) routes() *echo.Echo {
 		e.Any("/monitoring/*", h, s.requireSystemBasic)
 	}
 	return e
+}
+
+// writeDeadline gives every answer WriteTimeout to be written.
+func (s *Server) writeDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.extendWrite(c, 0)
+		return next(c)
+	}
+}
+
+// extendWrite sets the answer's write deadline to WriteTimeout plus extra
+// from now. Writers that do not support deadlines (tests' recorders) are
+// left alone.
+func (s *Server) extendWrite(c echo.Context, extra time.Duration) {
+	_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout + extra))
+}
+
+// streamWriter is an answer's writer that moves the write deadline on with
+// every write, so that a long answer is cut only when the client stops
+// reading, not because it is long.
+type streamWriter struct {
+	s *Server
+	c echo.Context
+}
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	w.s.extendWrite(w.c, 0)
+	return w.c.Response().Write(p)
 }
 
 // accessLog logs every request after the error handler has answered it.

@@ -47,7 +47,7 @@ func (s *Server) postImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(c, s.cfg.MaxInlineBytes)
+	body, release, err := s.readBody(c, s.cfg.MaxInlineBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -57,6 +57,7 @@ func (s *Server) postImport(c echo.Context) error {
 		}
 		return err
 	}
+	defer release()
 	req, err := importdata.ParseRequest(body, s.cfg.ChunkSize)
 	if err != nil {
 		var re *importdata.RequestError
@@ -175,10 +176,11 @@ func (s *Server) postInstance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(c, maxInstanceBody)
+	body, release, err := s.readBody(c, maxInstanceBody)
 	if err != nil {
 		return err
 	}
+	defer release()
 	if _, err := instance.ParseRequest(body, time.Now()); err != nil {
 		var re *instance.RequestError
 		if errors.As(err, &re) {
@@ -229,6 +231,7 @@ func (s *Server) submit(c echo.Context, nj store.NewJob, task func(jobID string)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/jobs/"+j.ID)
 	if wait := preferWait(c.Request().Header.Values("Prefer")); wait > 0 {
+		s.extendWrite(c, wait)
 		j, err = s.waitJob(ctx, j, callerOf(c).scope(), wait)
 		if err != nil {
 			return err
@@ -340,30 +343,62 @@ func idempotencyKey(c echo.Context) (string, error) {
 // body is an *http.MaxBytesError. The body must be JSON: its Content-Type
 // application/json (in UTF-8) or none. application/x-www-form-urlencoded,
 // which curl -d sends (as in the README), passes when the body starts like
-// a JSON object. Anything else is 415.
-func readBody(c echo.Context, limit int64) ([]byte, error) {
+// a JSON object. Anything else is 415. A body that may be large (over
+// smallBody) first takes its size from the bytes the API may hold at once
+// (Config.MaxBodyBytesInFlight), waiting up to bodyWait, else 503; release
+// gives them back and must be called when the body is no longer used.
+func (s *Server) readBody(c echo.Context, limit int64) (body []byte, release func(), err error) {
 	r := c.Request()
 	form, err := bodyType(r.Header.Get(echo.HeaderContentType))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if r.ContentLength > limit {
-		return nil, &http.MaxBytesError{Limit: limit}
+		return nil, nil, &http.MaxBytesError{Limit: limit}
+	}
+	release = func() {}
+	if size := limit; size > smallBody {
+		if r.ContentLength >= 0 {
+			size = r.ContentLength
+		}
+		if size > smallBody {
+			ctx, cancel := context.WithTimeout(r.Context(), s.bodyWait)
+			defer cancel()
+			if err := s.bodyBytes.Acquire(ctx, size); err != nil {
+				c.Response().Header().Set("Retry-After", "5")
+				return nil, nil, errBusyReading
+			}
+			release = func() { s.bodyBytes.Release(size) }
+		}
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, limit), 0)+1))
 	_, err = buf.ReadFrom(http.MaxBytesReader(c.Response().Writer, r.Body, limit))
 	if err != nil {
+		release()
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, fmt.Errorf("read body: %w: %w", err, errBodyRead)
+		return nil, nil, fmt.Errorf("read body: %w: %w", err, errBodyRead)
 	}
 	if form && !bytes.HasPrefix(bytes.TrimLeft(buf.Bytes(), " \t\r\n"), []byte("{")) {
-		return nil, errMediaType(r.Header.Get(echo.HeaderContentType))
+		release()
+		return nil, nil, errMediaType(r.Header.Get(echo.HeaderContentType))
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), release, nil
 }
+
+const (
+	// smallBody is the largest body read without counting it against
+	// Config.MaxBodyBytesInFlight.
+	smallBody = 1 << 20
+	// bodyWait is how long a large body waits for room.
+	bodyWait = 10 * time.Second
+)
+
+// errBusyReading is the answer when large bodies fill the room for them.
+var errBusyReading = &apiError{status: http.StatusServiceUnavailable, code: codeUnavailable,
+	msg: "the API is reading as many large request bodies as it may hold; retry later"}
 
 // bodyType checks a Content-Type for readBody; form is true for
 // application/x-www-form-urlencoded.

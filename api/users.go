@@ -67,10 +67,11 @@ func (s *Server) postHumanUser(c echo.Context) error {
 	if !printable(orgID, maxOrgID) {
 		return errOrgNotFound // it cannot name one
 	}
-	body, err := readBody(c, maxUserBody)
+	body, release, err := s.readBody(c, maxUserBody)
 	if err != nil {
 		return err
 	}
+	defer release()
 	var req importdata.ImportHumanUserRequest
 	if err := importdata.Unmarshal(body, &req); err != nil {
 		return errInvalid("body is not a valid ImportHumanUserRequest: %s", importdata.DescribeError("", err))

@@ -58,6 +58,12 @@ type Config struct {
 	ExternalDomain string
 	// BcryptCost is the cost of bcrypt hashes of plain passwords. Default 10.
 	BcryptCost int
+	// MaxBodyBytesInFlight bounds the bytes of large request bodies the API
+	// holds at once. Default 128 MiB.
+	MaxBodyBytesInFlight int64
+	// HTTPReadTimeout, HTTPWriteTimeout and HTTPIdleTimeout are the API's
+	// timeouts (see api.Config). Default 2m each.
+	HTTPReadTimeout, HTTPWriteTimeout, HTTPIdleTimeout time.Duration
 	// MonitoringReadOnly keeps the dashboard at /monitoring from changing
 	// the queues. Default true.
 	MonitoringReadOnly bool
@@ -81,26 +87,30 @@ type Config struct {
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		HTTPAddr:           p.str("ZIMPORT_HTTP_ADDR", ":8080"),
-		DatabaseURL:        p.str("ZIMPORT_DATABASE_URL", "postgres://zimport:zimport@localhost:5432/zimport?sslmode=disable"),
-		RedisAddr:          p.str("ZIMPORT_REDIS_ADDR", "localhost:6379"),
-		RedisPassword:      p.str("ZIMPORT_REDIS_PASSWORD", ""),
-		RedisDB:            p.int("ZIMPORT_REDIS_DB", 0, 0, 1<<20),
-		SystemTokens:       p.list("ZIMPORT_SYSTEM_TOKENS"),
-		MaxInlineBytes:     int64(p.int("ZIMPORT_MAX_INLINE_BYTES", 64<<20, 1024, 1<<40)),
-		DefaultTimeout:     p.duration("ZIMPORT_DEFAULT_TIMEOUT", 30*time.Minute),
-		MaxTimeout:         p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
-		WorkerConcurrency:  p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
-		DBMaxConns:         p.int("ZIMPORT_DB_MAX_CONNS", 0, 0, 10_000),
-		ChunkSize:          p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
-		ReconcileInterval:  p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
-		ExternalDomain:     p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
-		BcryptCost:         p.int("ZIMPORT_BCRYPT_COST", 10, 4, 31),
-		HashWorkers:        p.int("ZIMPORT_API_HASH_WORKERS", max(runtime.NumCPU()-1, 1), 1, 1024),
-		ResultRetention:    p.duration("ZIMPORT_RESULT_RETENTION", 30*24*time.Hour),
-		MonitoringReadOnly: p.boolDefault("ZIMPORT_MONITORING_READONLY", true),
-		LogLevel:           p.str("ZIMPORT_LOG_LEVEL", "info"),
-		LogFormat:          p.str("ZIMPORT_LOG_FORMAT", "json"),
+		HTTPAddr:             p.str("ZIMPORT_HTTP_ADDR", ":8080"),
+		DatabaseURL:          p.str("ZIMPORT_DATABASE_URL", "postgres://zimport:zimport@localhost:5432/zimport?sslmode=disable"),
+		RedisAddr:            p.str("ZIMPORT_REDIS_ADDR", "localhost:6379"),
+		RedisPassword:        p.str("ZIMPORT_REDIS_PASSWORD", ""),
+		RedisDB:              p.int("ZIMPORT_REDIS_DB", 0, 0, 1<<20),
+		SystemTokens:         p.list("ZIMPORT_SYSTEM_TOKENS"),
+		MaxInlineBytes:       int64(p.int("ZIMPORT_MAX_INLINE_BYTES", 64<<20, 1024, 1<<40)),
+		MaxBodyBytesInFlight: int64(p.int("ZIMPORT_MAX_BODY_BYTES_IN_FLIGHT", 128<<20, 1<<20, 1<<40)),
+		HTTPReadTimeout:      p.duration("ZIMPORT_HTTP_READ_TIMEOUT", 2*time.Minute),
+		HTTPWriteTimeout:     p.duration("ZIMPORT_HTTP_WRITE_TIMEOUT", 2*time.Minute),
+		HTTPIdleTimeout:      p.duration("ZIMPORT_HTTP_IDLE_TIMEOUT", 2*time.Minute),
+		DefaultTimeout:       p.duration("ZIMPORT_DEFAULT_TIMEOUT", 30*time.Minute),
+		MaxTimeout:           p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
+		WorkerConcurrency:    p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
+		DBMaxConns:           p.int("ZIMPORT_DB_MAX_CONNS", 0, 0, 10_000),
+		ChunkSize:            p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
+		ReconcileInterval:    p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
+		ExternalDomain:       p.str("ZIMPORT_EXTERNAL_DOMAIN", "zimport.localhost"),
+		BcryptCost:           p.int("ZIMPORT_BCRYPT_COST", 10, 4, 31),
+		HashWorkers:          p.int("ZIMPORT_API_HASH_WORKERS", max(runtime.NumCPU()-1, 1), 1, 1024),
+		ResultRetention:      p.duration("ZIMPORT_RESULT_RETENTION", 30*24*time.Hour),
+		MonitoringReadOnly:   p.boolDefault("ZIMPORT_MONITORING_READONLY", true),
+		LogLevel:             p.str("ZIMPORT_LOG_LEVEL", "info"),
+		LogFormat:            p.str("ZIMPORT_LOG_FORMAT", "json"),
 	}
 	c.EncryptionKey = p.key("ZIMPORT_ENCRYPTION_KEY")
 	c.Sources = source.Config{
@@ -143,32 +153,36 @@ func (c Config) Masked() map[string]string {
 		return ""
 	}
 	return map[string]string{
-		"ZIMPORT_HTTP_ADDR":            c.HTTPAddr,
-		"ZIMPORT_DATABASE_URL":         maskURL(c.DatabaseURL),
-		"ZIMPORT_REDIS_ADDR":           c.RedisAddr,
-		"ZIMPORT_REDIS_PASSWORD":       mask(c.RedisPassword != ""),
-		"ZIMPORT_REDIS_DB":             strconv.Itoa(c.RedisDB),
-		"ZIMPORT_SYSTEM_TOKENS":        fmt.Sprintf("%d token(s)", len(c.SystemTokens)),
-		"ZIMPORT_ENCRYPTION_KEY":       mask(len(c.EncryptionKey) > 0),
-		"ZIMPORT_MAX_INLINE_BYTES":     strconv.FormatInt(c.MaxInlineBytes, 10),
-		"ZIMPORT_DEFAULT_TIMEOUT":      c.DefaultTimeout.String(),
-		"ZIMPORT_MAX_TIMEOUT":          c.MaxTimeout.String(),
-		"ZIMPORT_WORKER_CONCURRENCY":   strconv.Itoa(c.WorkerConcurrency),
-		"ZIMPORT_DB_MAX_CONNS":         strconv.Itoa(c.DBMaxConns),
-		"ZIMPORT_CHUNK_SIZE":           strconv.Itoa(c.ChunkSize),
-		"ZIMPORT_RECONCILE_INTERVAL":   c.ReconcileInterval.String(),
-		"ZIMPORT_EXTERNAL_DOMAIN":      c.ExternalDomain,
-		"ZIMPORT_BCRYPT_COST":          strconv.Itoa(c.BcryptCost),
-		"ZIMPORT_API_HASH_WORKERS":     strconv.Itoa(c.HashWorkers),
-		"ZIMPORT_MONITORING_READONLY":  strconv.FormatBool(c.MonitoringReadOnly),
-		"ZIMPORT_RESULT_RETENTION":     c.ResultRetention.String(),
-		"ZIMPORT_LOG_LEVEL":            c.LogLevel,
-		"ZIMPORT_LOG_FORMAT":           c.LogFormat,
-		"ZIMPORT_LOCAL_IMPORT_DIR":     c.Sources.LocalDir,
-		"ZIMPORT_S3_ALLOWED_ENDPOINTS": c.Sources.S3Endpoints.String(),
-		"ZIMPORT_S3_REGION":            c.Sources.S3Region,
-		"ZIMPORT_LOCAL_IMPORT_SHARED":  strconv.FormatBool(c.Sources.LocalShared),
-		"ZIMPORT_S3_ALLOW_IMDS":        strconv.FormatBool(c.Sources.S3AllowIMDS),
+		"ZIMPORT_HTTP_ADDR":                c.HTTPAddr,
+		"ZIMPORT_DATABASE_URL":             maskURL(c.DatabaseURL),
+		"ZIMPORT_REDIS_ADDR":               c.RedisAddr,
+		"ZIMPORT_REDIS_PASSWORD":           mask(c.RedisPassword != ""),
+		"ZIMPORT_REDIS_DB":                 strconv.Itoa(c.RedisDB),
+		"ZIMPORT_SYSTEM_TOKENS":            fmt.Sprintf("%d token(s)", len(c.SystemTokens)),
+		"ZIMPORT_ENCRYPTION_KEY":           mask(len(c.EncryptionKey) > 0),
+		"ZIMPORT_MAX_INLINE_BYTES":         strconv.FormatInt(c.MaxInlineBytes, 10),
+		"ZIMPORT_DEFAULT_TIMEOUT":          c.DefaultTimeout.String(),
+		"ZIMPORT_MAX_TIMEOUT":              c.MaxTimeout.String(),
+		"ZIMPORT_WORKER_CONCURRENCY":       strconv.Itoa(c.WorkerConcurrency),
+		"ZIMPORT_DB_MAX_CONNS":             strconv.Itoa(c.DBMaxConns),
+		"ZIMPORT_CHUNK_SIZE":               strconv.Itoa(c.ChunkSize),
+		"ZIMPORT_RECONCILE_INTERVAL":       c.ReconcileInterval.String(),
+		"ZIMPORT_EXTERNAL_DOMAIN":          c.ExternalDomain,
+		"ZIMPORT_BCRYPT_COST":              strconv.Itoa(c.BcryptCost),
+		"ZIMPORT_API_HASH_WORKERS":         strconv.Itoa(c.HashWorkers),
+		"ZIMPORT_MONITORING_READONLY":      strconv.FormatBool(c.MonitoringReadOnly),
+		"ZIMPORT_MAX_BODY_BYTES_IN_FLIGHT": strconv.FormatInt(c.MaxBodyBytesInFlight, 10),
+		"ZIMPORT_HTTP_READ_TIMEOUT":        c.HTTPReadTimeout.String(),
+		"ZIMPORT_HTTP_WRITE_TIMEOUT":       c.HTTPWriteTimeout.String(),
+		"ZIMPORT_HTTP_IDLE_TIMEOUT":        c.HTTPIdleTimeout.String(),
+		"ZIMPORT_RESULT_RETENTION":         c.ResultRetention.String(),
+		"ZIMPORT_LOG_LEVEL":                c.LogLevel,
+		"ZIMPORT_LOG_FORMAT":               c.LogFormat,
+		"ZIMPORT_LOCAL_IMPORT_DIR":         c.Sources.LocalDir,
+		"ZIMPORT_S3_ALLOWED_ENDPOINTS":     c.Sources.S3Endpoints.String(),
+		"ZIMPORT_S3_REGION":                c.Sources.S3Region,
+		"ZIMPORT_LOCAL_IMPORT_SHARED":      strconv.FormatBool(c.Sources.LocalShared),
+		"ZIMPORT_S3_ALLOW_IMDS":            strconv.FormatBool(c.Sources.S3AllowIMDS),
 	}
 }
 

@@ -88,23 +88,27 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB})
 		defer rdb.Close()
 		srv, err := api.New(log, st, client, box, api.Config{
-			SystemTokens:       cfg.SystemTokens,
-			MaxInlineBytes:     cfg.MaxInlineBytes,
-			DefaultTimeout:     cfg.DefaultTimeout,
-			MaxTimeout:         cfg.MaxTimeout,
-			ChunkSize:          cfg.ChunkSize,
-			RedisConnOpt:       redisOpt,
-			MonitoringWritable: !cfg.MonitoringReadOnly,
-			Redis:              redisPinger{rdb},
-			Sources:            cfg.Sources,
-			BcryptCost:         cfg.BcryptCost,
-			HashWorkers:        cfg.HashWorkers,
+			SystemTokens:         cfg.SystemTokens,
+			MaxInlineBytes:       cfg.MaxInlineBytes,
+			DefaultTimeout:       cfg.DefaultTimeout,
+			MaxTimeout:           cfg.MaxTimeout,
+			ChunkSize:            cfg.ChunkSize,
+			RedisConnOpt:         redisOpt,
+			MonitoringWritable:   !cfg.MonitoringReadOnly,
+			Redis:                redisPinger{rdb},
+			Sources:              cfg.Sources,
+			BcryptCost:           cfg.BcryptCost,
+			HashWorkers:          cfg.HashWorkers,
+			ReadTimeout:          cfg.HTTPReadTimeout,
+			WriteTimeout:         cfg.HTTPWriteTimeout,
+			IdleTimeout:          cfg.HTTPIdleTimeout,
+			MaxBodyBytesInFlight: cfg.MaxBodyBytesInFlight,
 		})
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		g.Go(func() error { return serveHTTP(ctx, log, cfg.HTTPAddr, srv.Handler()) })
+		g.Go(func() error { return serveHTTP(ctx, log, srv.HTTPServer(cfg.HTTPAddr)) })
 	}
 	if mode == "worker" || mode == "all" {
 		g.Go(func() error { return runWorker(ctx, log, cfg, st, client, box, redisOpt) })
@@ -128,11 +132,10 @@ func newLogger(cfg config.Config) (*zap.Logger, error) {
 }
 
 // serveHTTP serves the API until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, log *zap.Logger, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+func serveHTTP(ctx context.Context, log *zap.Logger, srv *http.Server) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("api listening", zap.String("addr", addr))
+	log.Info("api listening", zap.String("addr", srv.Addr))
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http: %w", err)
