@@ -303,7 +303,7 @@ func TestApplyUnit_UsersKindsInvalidFields(t *testing.T) {
 	 "humanUsers": [
 		`+humanJSON("h1", "a", `"hashedPassword": {"value": "`+drupal+`"}`)+`,
 		`+humanJSON("h2", "b", `"idps": [{"configId": "", "externalUserId": "`+long+`", "displayName": "`+long+`"}]`)+`,
-		`+humanJSON("h3", "c", `"otpCode": "not base32!", "hashedPassword": {"value": "$2a$99$aLYFkieuqJyeynvptPTxpehSViui5WeAPuR2Xw1wui9CPHEaacmFq"}`)+`,
+		`+humanJSON("h3", "c", `"otpCode": "not base32 at all!", "hashedPassword": {"value": "$2a$99$aLYFkieuqJyeynvptPTxpehSViui5WeAPuR2Xw1wui9CPHEaacmFq"}`)+`,
 		`+humanJSON("h4", "d", `"otpCode": "`+long+`"`)+`],
 	 "machineUsers": [
 		{"userId": "m1", "user": {"userName": "robot", "name": "Robot", "description": "`+strings.Repeat("d", 501)+`"}},
