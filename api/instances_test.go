@@ -66,7 +66,7 @@ func TestInstances_Create(t *testing.T) {
 		if got["kind"] != "create_instance" || got["status"] != "queued" || r.header.Get("Location") != "/jobs/"+id {
 			t.Errorf("answer: %s", r.body)
 		}
-		info, err := e.inspector.GetTaskInfo(tasks.Queue, "instance:"+id)
+		info, err := e.inspector.GetTaskInfo(tasks.SystemQueue, "instance:"+id)
 		if err != nil {
 			t.Fatalf("task instance:%s is not in Redis: %v", id, err)
 		}

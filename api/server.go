@@ -55,6 +55,9 @@ type Config struct {
 	// BcryptCost is the cost of the hashes of plain passwords that
 	// POST /users/human/_import makes. Default bcrypt's default (10).
 	BcryptCost int
+	// MaxActiveImports bounds the imports of an instance queued or running;
+	// more are 429. 0: no bound.
+	MaxActiveImports int
 	// ReadTimeout bounds the reading of a request, body included. Default 2m.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the writing of an answer; an answer that streams

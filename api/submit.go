@@ -81,6 +81,7 @@ func (s *Server) postImport(c echo.Context) error {
 		Timeout:        timeout,
 		Payload:        req.Inline,
 		IdempotencyKey: key,
+		MaxActive:      s.cfg.MaxActiveImports,
 	}
 	if req.File != nil {
 		if nj.Source, nj.SourceSealed, err = s.fileSource(cl.instanceID, req.Field, req.File); err != nil {
@@ -212,6 +213,11 @@ func (s *Server) submit(c echo.Context, nj store.NewJob, task func(jobID string)
 	j, created, err := s.st.CreateJob(ctx, nj)
 	if errors.Is(err, store.ErrConflict) {
 		return errKeyReused
+	}
+	if errors.Is(err, store.ErrTooMany) {
+		c.Response().Header().Set("Retry-After", "10")
+		return &apiError{status: http.StatusTooManyRequests, code: codeResourceExhausted, msg: fmt.Sprintf(
+			"the instance has %d imports queued or running, the most it may have; submit again when one has ended", nj.MaxActive)}
 	}
 	if err != nil {
 		return fmt.Errorf("create job: %w", err)

@@ -58,6 +58,15 @@ type Config struct {
 	ExternalDomain string
 	// BcryptCost is the cost of bcrypt hashes of plain passwords. Default 10.
 	BcryptCost int
+	// InstanceWindow is the most units of an instance's imports in the queue
+	// at once. Default 8.
+	InstanceWindow int
+	// MaxRunningImports is the most imports of an instance that run at
+	// once; the others wait queued. Default 2, 0 for no bound.
+	MaxRunningImports int
+	// MaxActiveImports is the most imports of an instance queued or running;
+	// more are 429. Default 100, 0 for no bound.
+	MaxActiveImports int
 	// MaxBodyBytesInFlight bounds the bytes of large request bodies the API
 	// holds at once. Default 128 MiB.
 	MaxBodyBytesInFlight int64
@@ -101,6 +110,9 @@ func Load(getenv func(string) string) (Config, error) {
 		DefaultTimeout:       p.duration("ZIMPORT_DEFAULT_TIMEOUT", 30*time.Minute),
 		MaxTimeout:           p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
 		WorkerConcurrency:    p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
+		InstanceWindow:       p.int("ZIMPORT_INSTANCE_WINDOW", 8, 1, 100_000),
+		MaxRunningImports:    p.int("ZIMPORT_MAX_RUNNING_IMPORTS", 2, 0, 100_000),
+		MaxActiveImports:     p.int("ZIMPORT_MAX_ACTIVE_IMPORTS", 100, 0, 1_000_000),
 		DBMaxConns:           p.int("ZIMPORT_DB_MAX_CONNS", 0, 0, 10_000),
 		ChunkSize:            p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
 		ReconcileInterval:    p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
@@ -171,6 +183,9 @@ func (c Config) Masked() map[string]string {
 		"ZIMPORT_BCRYPT_COST":              strconv.Itoa(c.BcryptCost),
 		"ZIMPORT_API_HASH_WORKERS":         strconv.Itoa(c.HashWorkers),
 		"ZIMPORT_MONITORING_READONLY":      strconv.FormatBool(c.MonitoringReadOnly),
+		"ZIMPORT_INSTANCE_WINDOW":          strconv.Itoa(c.InstanceWindow),
+		"ZIMPORT_MAX_RUNNING_IMPORTS":      strconv.Itoa(c.MaxRunningImports),
+		"ZIMPORT_MAX_ACTIVE_IMPORTS":       strconv.Itoa(c.MaxActiveImports),
 		"ZIMPORT_MAX_BODY_BYTES_IN_FLIGHT": strconv.FormatInt(c.MaxBodyBytesInFlight, 10),
 		"ZIMPORT_HTTP_READ_TIMEOUT":        c.HTTPReadTimeout.String(),
 		"ZIMPORT_HTTP_WRITE_TIMEOUT":       c.HTTPWriteTimeout.String(),

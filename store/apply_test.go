@@ -33,7 +33,7 @@ func startPayloadJob(t testing.TB, s *Store, payload string) (Job, []Unit, [][]b
 	if err != nil {
 		t.Fatalf("create job: %v", err)
 	}
-	if job, err = s.StartJob(ctx, job.ID); err != nil {
+	if job, err = s.StartJob(ctx, job.ID, 0); err != nil {
 		t.Fatalf("start job: %v", err)
 	}
 	split, orgs := kindsDecode(t, payload)

@@ -107,7 +107,7 @@ func claimsSplit(t *testing.T, s *Store, onConflict, payload string) (Job, []Uni
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job, err = s.StartJob(ctx, job.ID); err != nil {
+	if job, err = s.StartJob(ctx, job.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	for i := range units {

@@ -61,7 +61,7 @@ func TestStore_DryRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create job: %v", err)
 	}
-	if job, err = s.StartJob(ctx, job.ID); err != nil {
+	if job, err = s.StartJob(ctx, job.ID, 0); err != nil {
 		t.Fatalf("start job: %v", err)
 	}
 	for range 2 { // a retried start copies once
@@ -117,7 +117,7 @@ func TestStore_PurgeDryRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if running, err = s.StartJob(ctx, running.ID); err != nil {
+	if running, err = s.StartJob(ctx, running.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PrepareDryRun(ctx, running); err != nil {

@@ -85,7 +85,13 @@ type NewJob struct {
 	// IdempotencyKey and RequestHash deduplicate retried submissions.
 	IdempotencyKey string
 	RequestHash    []byte
+	// MaxActive bounds the jobs of the kind queued or running in the
+	// instance, this one included (0: no bound).
+	MaxActive int
 }
+
+// ErrTooMany is returned by CreateJob past NewJob.MaxActive.
+var ErrTooMany = errors.New("too many jobs of the instance queued or running")
 
 // Scope says whose jobs a caller may see: those of InstanceID (and, for a
 // system caller, the instance creations, which belong to no instance), or
@@ -114,7 +120,9 @@ const jobColumns = `id::text, kind, coalesce(instance_id, ''), caller, status, s
 
 // CreateJob records a queued job and its payload. With an idempotency key
 // already used by the same caller it returns the existing job and created
-// false, or ErrConflict when the earlier request was different.
+// false, or ErrConflict when the earlier request was different. A job that
+// would make more than MaxActive of its kind queued or running in its
+// instance is not recorded: ErrTooMany.
 func (s *Store) CreateJob(ctx context.Context, nj NewJob) (job Job, created bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var key, instance any
@@ -151,6 +159,19 @@ func (s *Store) CreateJob(ctx context.Context, nj NewJob) (job Job, created bool
 			return fmt.Errorf("insert job: %w", err)
 		}
 		created = true
+		if nj.MaxActive > 0 {
+			// Counted with this job; submissions at the same moment do not
+			// see each other's, so each may pass: the bound is passed by at
+			// most their number.
+			var active int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE instance_id = $1 AND kind = $2 AND status IN ('queued', 'running')`,
+				nj.InstanceID, nj.Kind).Scan(&active); err != nil {
+				return fmt.Errorf("count active jobs: %w", err)
+			}
+			if active > nj.MaxActive {
+				return ErrTooMany
+			}
+		}
 		if nj.SourceSealed != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO job_source_secrets (job_id, sealed) VALUES ($1, $2)`, job.ID, nj.SourceSealed); err != nil {
 				return fmt.Errorf("insert source credentials: %w", err)
@@ -298,16 +319,57 @@ func (s *Store) CancelJob(ctx context.Context, id string, sc Scope) (Job, error)
 }
 
 // StartJob moves a queued job to running, fixing its deadline from now; a
-// job already running keeps its deadline. It returns the job as it is.
-func (s *Store) StartJob(ctx context.Context, id string) (Job, error) {
-	_, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'running', started_at = now(),
+// job already running keeps its deadline. It returns the job as it is. An
+// import whose instance runs maxRunning imports already (0: no bound) stays
+// queued: ErrTurn.
+func (s *Store) StartJob(ctx context.Context, id string, maxRunning int) (Job, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var instanceID *string
+		var status, kind string
+		err := tx.QueryRow(ctx, `SELECT instance_id, status, kind FROM jobs WHERE id = $1 FOR UPDATE`, id).Scan(&instanceID, &status, &kind)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && status != StatusQueued {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if instanceID != nil && kind == KindImport && maxRunning > 0 {
+			// Serialized per instance, so that two jobs never both take the
+			// last place.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($2, $1))`, startLock, *instanceID); err != nil {
+				return err
+			}
+			var running int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE instance_id = $1 AND kind = 'import' AND status = 'running'`,
+				*instanceID).Scan(&running); err != nil {
+				return err
+			}
+			if running >= maxRunning {
+				return ErrTurn
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE jobs SET status = 'running', started_at = now(),
 			deadline = now() + timeout_ms * interval '1 millisecond'
-		WHERE id = $1 AND status = 'queued'`, id)
+			WHERE id = $1 AND status = 'queued'`, id)
+		return err
+	})
+	if errors.Is(err, ErrTurn) {
+		return Job{}, err
+	}
 	if err != nil {
 		return Job{}, fmt.Errorf("start job: %w", err)
 	}
 	return s.JobByID(ctx, id)
 }
+
+// ErrTurn is returned by StartJob for an import whose instance runs as many
+// imports as it may at once: the job stays queued, and its deadline has
+// not started.
+var ErrTurn = errors.New("the instance runs as many imports as it may at once; the job waits for its turn")
+
+// startLock seeds the hash of the instance id that keys the advisory lock that serializes the
+// starts of an instance's imports.
+const startLock = 7_263_118_003
 
 // FailJob ends a queued or running job as failed with a message for the
 // client, and deletes its payload.

@@ -106,7 +106,7 @@ func startKindsJobOf(t testing.TB, s *Store, sourceField, onConflict string, org
 	if err != nil {
 		t.Fatalf("create job: %v", err)
 	}
-	if job, err = s.StartJob(ctx, job.ID); err != nil {
+	if job, err = s.StartJob(ctx, job.ID, 0); err != nil {
 		t.Fatalf("start job: %v", err)
 	}
 	for i := range units {

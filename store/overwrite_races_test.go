@@ -139,7 +139,7 @@ func TestApplyUnit_DryRunCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job, err = s.StartJob(ctx, job.ID); err != nil {
+	if job, err = s.StartJob(ctx, job.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PrepareDryRun(ctx, job); err != nil {

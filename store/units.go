@@ -164,7 +164,7 @@ func openNextStage(ctx context.Context, tx dbtx, jobID string, after int) error 
 	if err != nil {
 		return fmt.Errorf("find next stage: %w", err)
 	}
-	_, err = tx.Exec(ctx, `UPDATE jobs SET stage = $2, stage_pending = $3 WHERE id = $1`, jobID, next, pending)
+	_, err = tx.Exec(ctx, `UPDATE jobs SET stage = $2, stage_pending = $3, fill_org = 0 WHERE id = $1`, jobID, next, pending)
 	return err
 }
 
@@ -187,18 +187,136 @@ func (s *Store) Unit(ctx context.Context, k UnitKey) (Unit, error) {
 		WHERE job_id = $1 AND stage = $2 AND org_index = $3 AND seq = $4`, k.JobID, k.Stage, k.OrgIndex, k.Seq))
 }
 
-// ReadyUnits returns the units that may run after the unit `after` is done
-// (the zero UnitKey after the split): the next unit of its org while its stage
-// goes on, else the first unit not done of every org in the job's current
-// stage. Nothing while the job is not running.
-func (s *Store) ReadyUnits(ctx context.Context, jobID string, after UnitKey) ([]UnitKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (u.org_index) u.stage, u.org_index, u.seq
-		FROM jobs j JOIN job_units u ON u.job_id = j.id AND u.stage = j.stage AND NOT u.done
-		WHERE j.id = $1 AND j.status = 'running' AND (j.stage <> $2 OR u.org_index = $3)
-		ORDER BY u.org_index, u.seq`, jobID, after.Stage, after.OrgIndex)
+// ReadyUnits returns the units to give a task now, after the unit `after`
+// is done (the zero UnitKey after the split, or to look again), and marks
+// them queued. An org's units run one after the other: the next unit of
+// after's org takes its place. Then, while the job's instance has fewer than
+// window units queued and not done, the first unit of each org not started
+// yet, from the instance's oldest running job on, in org order. So an
+// instance never has more than about window tasks in the queue, whatever the
+// size of its imports, and the instances share the workers. The refill of an
+// instance is serialized by an advisory lock; nothing is returned while the
+// job is not running.
+func (s *Store) ReadyUnits(ctx context.Context, jobID string, after UnitKey, window int) ([]UnitKey, error) {
+	var keys []UnitKey
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		keys = nil
+		var instanceID string
+		err := tx.QueryRow(ctx, `SELECT instance_id FROM jobs WHERE id = $1`, jobID).Scan(&instanceID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($2, $1))`, windowLock, instanceID); err != nil {
+			return err
+		}
+		if after != (UnitKey{}) {
+			// Also when it is queued already: after's task may run again
+			// because it died before it gave the next unit its task.
+			rows, err := tx.Query(ctx, `SELECT u.stage, u.org_index, u.seq FROM jobs j
+				JOIN job_units u ON u.job_id = j.id AND u.stage = j.stage AND u.org_index = $3 AND NOT u.done
+				WHERE j.id = $1 AND j.status = 'running' AND j.stage = $2
+				ORDER BY u.seq LIMIT 1`, jobID, after.Stage, after.OrgIndex)
+			if err != nil {
+				return err
+			}
+			if keys, err = collectUnitKeys(rows, jobID); err != nil {
+				return err
+			}
+		}
+		var free int
+		if err := tx.QueryRow(ctx, `SELECT $2 - count(*) FROM job_units u JOIN jobs j ON j.id = u.job_id AND u.stage = j.stage
+			WHERE j.instance_id = $1 AND j.status = 'running' AND u.queued AND NOT u.done
+				AND NOT (u.job_id = $3 AND u.stage = $4 AND u.org_index = $5)`,
+			instanceID, window, jobID, after.Stage, after.OrgIndex).Scan(&free); err != nil {
+			return err
+		}
+		free -= len(keys)
+		jobs, err := tx.Query(ctx, `SELECT id::text, stage, fill_org FROM jobs
+			WHERE instance_id = $1 AND status = 'running' AND stage BETWEEN 1 AND 98 ORDER BY created_at, id`, instanceID)
+		if err != nil {
+			return err
+		}
+		type fill struct {
+			job         string
+			stage, from int
+		}
+		fills, err := pgx.CollectRows(jobs, func(r pgx.CollectableRow) (fill, error) {
+			var f fill
+			return f, r.Scan(&f.job, &f.stage, &f.from)
+		})
+		if err != nil {
+			return err
+		}
+		for _, f := range fills {
+			if free <= 0 {
+				break
+			}
+			rows, err := tx.Query(ctx, `SELECT DISTINCT ON (org_index) stage, org_index, seq FROM job_units
+				WHERE job_id = $1 AND stage = $2 AND org_index >= $3 AND NOT done
+				ORDER BY org_index, seq LIMIT $4`, f.job, f.stage, f.from, free)
+			if err != nil {
+				return err
+			}
+			more, err := collectUnitKeys(rows, f.job)
+			if err != nil {
+				return err
+			}
+			if len(more) == 0 {
+				continue
+			}
+			keys, free = append(keys, more...), free-len(more)
+			if _, err := tx.Exec(ctx, `UPDATE jobs SET fill_org = $2 WHERE id = $1`, f.job, more[len(more)-1].OrgIndex+1); err != nil {
+				return err
+			}
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		jobIDs, stages, orgs, seqs := make([]string, len(keys)), make([]int, len(keys)), make([]int, len(keys)), make([]int, len(keys))
+		for i, k := range keys {
+			jobIDs[i], stages[i], orgs[i], seqs[i] = k.JobID, k.Stage, k.OrgIndex, k.Seq
+		}
+		_, err = tx.Exec(ctx, `UPDATE job_units u SET queued = true FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) AS t(j, st, o, sq)
+			WHERE u.job_id = t.j AND u.stage = t.st AND u.org_index = t.o AND u.seq = t.sq`, jobIDs, stages, orgs, seqs)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("ready units: %w", err)
 	}
+	return keys, nil
+}
+
+// windowLock seeds the hash of the instance id that keys the advisory lock that serializes the
+// refill of an instance's window.
+const windowLock = 7_263_118_002
+
+// QueuedUnits returns the units of the running jobs of jobID's instance
+// that have been given a task and are not done (at most about the window):
+// the tasks to give again when they may have been lost (a worker died
+// between marking them and enqueuing them, or Redis lost its data).
+func (s *Store) QueuedUnits(ctx context.Context, jobID string) ([]UnitKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT u.job_id::text, u.stage, u.org_index, u.seq FROM jobs x
+		JOIN jobs j ON j.instance_id = x.instance_id AND j.status = 'running'
+		JOIN job_units u ON u.job_id = j.id AND u.stage = j.stage AND u.queued AND NOT u.done
+		WHERE x.id = $1 ORDER BY j.created_at, u.org_index, u.seq`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("queued units: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UnitKey, error) {
+		var k UnitKey
+		return k, r.Scan(&k.JobID, &k.Stage, &k.OrgIndex, &k.Seq)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queued units: %w", err)
+	}
+	return keys, nil
+}
+
+// collectUnitKeys reads rows of stage, org_index, seq of job jobID.
+func collectUnitKeys(rows pgx.Rows, jobID string) ([]UnitKey, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (UnitKey, error) {
 		k := UnitKey{JobID: jobID}
 		return k, r.Scan(&k.Stage, &k.OrgIndex, &k.Seq)

@@ -11,8 +11,13 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// Queue is the asynq queue every zimport task goes to.
+// Queue is the asynq queue of the imports' tasks (splits and units).
 const Queue = "zimport"
+
+// SystemQueue is the queue of short system work: instance creation and
+// the ends of imports at their deadlines. Workers take its tasks before any
+// of Queue (strict priority), so they never wait behind imports.
+const SystemQueue = "zimport-system"
 
 // Task type names.
 const (
@@ -56,12 +61,13 @@ func UnitTaskID(p UnitPayload) string {
 
 // NewImportDeadlineTask returns the task that ends a job still running at its deadline.
 func NewImportDeadlineTask(jobID string, deadline time.Time) *asynq.Task {
-	return newTask(TypeImportDeadline, JobPayload{JobID: jobID}, "deadline:"+jobID, time.Minute, asynq.ProcessAt(deadline))
+	return newTask(TypeImportDeadline, JobPayload{JobID: jobID}, "deadline:"+jobID, time.Minute, asynq.ProcessAt(deadline),
+		asynq.Queue(SystemQueue))
 }
 
 // NewInstanceCreateTask returns the task that creates the instance of a job.
 func NewInstanceCreateTask(jobID string) *asynq.Task {
-	return newTask(TypeInstanceCreate, JobPayload{JobID: jobID}, "instance:"+jobID, 5*time.Minute)
+	return newTask(TypeInstanceCreate, JobPayload{JobID: jobID}, "instance:"+jobID, 5*time.Minute, asynq.Queue(SystemQueue))
 }
 
 func newTask(typ string, payload any, id string, timeout time.Duration, extra ...asynq.Option) *asynq.Task {

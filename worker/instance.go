@@ -59,7 +59,7 @@ func (h *instanceHandler) process(ctx context.Context, t *asynq.Task) error {
 	if store.Terminal(job.Status) {
 		return nil
 	}
-	if job, err = h.st.StartJob(ctx, job.ID); err != nil {
+	if job, err = h.st.StartJob(ctx, job.ID, 0); err != nil {
 		return err
 	}
 	if store.Terminal(job.Status) {

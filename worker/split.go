@@ -29,7 +29,7 @@ func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 	if err != nil || store.Terminal(job.Status) {
 		return err
 	}
-	if job, err = w.st.StartJob(ctx, job.ID); err != nil {
+	if job, err = w.st.StartJob(ctx, job.ID, w.cfg.MaxRunningJobs); err != nil {
 		return err
 	}
 	if store.Terminal(job.Status) {

@@ -125,8 +125,11 @@ func (w *Worker) wakeAgain(ids []string) {
 const wakeAgainAfter = 100 * time.Millisecond
 
 // IsFailure tells asynq which errors of a handler are failures: a unit that
-// waits (store.ErrBlocked) is retried without counting as one.
-func IsFailure(err error) bool { return !errors.Is(err, store.ErrBlocked) }
+// waits (store.ErrBlocked) and an import that waits for its turn
+// (store.ErrTurn) are retried without counting as one.
+func IsFailure(err error) bool {
+	return !errors.Is(err, store.ErrBlocked) && !errors.Is(err, store.ErrTurn)
+}
 
 // blockedRetry is how long a waiting unit stays in asynq's retry set when
 // no unit wakes it. It is a safety net (the unit it waits for wakes it), and
@@ -134,12 +137,19 @@ func IsFailure(err error) bool { return !errors.Is(err, store.ErrBlocked) }
 // would otherwise keep the workers busy looking again.
 const blockedRetry = 30 * time.Second
 
+// turnRetry is how often an import that waits for its turn (store.ErrTurn)
+// looks again.
+const turnRetry = 2 * time.Second
+
 // RetryDelay is asynq's RetryDelayFunc for the import tasks: a waiting unit
-// is retried after blockedRetry, other tasks after a second per retry, up
-// to 30 s.
+// is retried after blockedRetry, an import waiting for its turn after
+// turnRetry, other tasks after a second per retry, up to 30 s.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	if errors.Is(err, store.ErrBlocked) {
+	switch {
+	case errors.Is(err, store.ErrBlocked):
 		return blockedRetry
+	case errors.Is(err, store.ErrTurn):
+		return turnRetry // a job ahead of it may end any time
 	}
 	return min(time.Duration(n+1)*time.Second, 30*time.Second)
 }

@@ -5,6 +5,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,7 +40,16 @@ type Config struct {
 	// Tasks, when set, wakes units that wait in asynq's retry set;
 	// *asynq.Inspector is one.
 	Tasks TaskRunner
+	// Window is the most units of an instance in the queue at once (see
+	// store.ReadyUnits). Default DefaultWindow.
+	Window int
+	// MaxRunningJobs is the most imports of an instance that run at once;
+	// the others wait queued. 0: no bound.
+	MaxRunningJobs int
 }
+
+// DefaultWindow is the default Config.Window.
+const DefaultWindow = 8
 
 // TaskRunner moves a task of asynq's retry or scheduled set to pending.
 type TaskRunner interface {
@@ -80,11 +90,22 @@ func (w *Worker) enqueue(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// enqueueUnits enqueues the units of a job that may run now.
+// enqueueUnits gives tasks to the units that may run now, after unit
+// `after` (store.ReadyUnits). After the split, and when the calling task
+// runs again (its worker may have died between marking units queued and
+// enqueuing them), it gives their tasks again to all the queued units of
+// the instance too; task ids make that harmless.
 func (w *Worker) enqueueUnits(ctx context.Context, jobID string, after store.UnitKey) error {
-	keys, err := w.st.ReadyUnits(ctx, jobID, after)
+	keys, err := w.st.ReadyUnits(ctx, jobID, after, cmp.Or(w.cfg.Window, DefaultWindow))
 	if err != nil {
 		return err
+	}
+	if n, _ := asynq.GetRetryCount(ctx); after == (store.UnitKey{}) || n > 0 {
+		queued, err := w.st.QueuedUnits(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, queued...)
 	}
 	for _, k := range keys {
 		if err := w.enqueue(ctx, tasks.NewImportUnitTask(tasks.UnitPayload{JobID: k.JobID, Stage: k.Stage, OrgIndex: k.OrgIndex, Seq: k.Seq})); err != nil {

@@ -187,7 +187,7 @@ func TestReconcile_EndsJobsPastDeadlineAndEnqueuesInstanceJobs(t *testing.T) {
 	}
 	insp := asynq.NewInspector(e.rdb)
 	defer insp.Close()
-	info, err := insp.GetTaskInfo(tasks.Queue, "instance:"+queued.ID)
+	info, err := insp.GetTaskInfo(tasks.SystemQueue, "instance:"+queued.ID)
 	if err != nil {
 		t.Fatalf("task of the queued instance job: %v", err)
 	}

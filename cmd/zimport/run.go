@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			WriteTimeout:         cfg.HTTPWriteTimeout,
 			IdleTimeout:          cfg.HTTPIdleTimeout,
 			MaxBodyBytesInFlight: cfg.MaxBodyBytesInFlight,
+			MaxActiveImports:     cfg.MaxActiveImports,
 		})
 		if err != nil {
 			return err
@@ -159,8 +160,10 @@ const housekeepingInterval = 2 * time.Second
 func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *store.Store, client *asynq.Client, box *seal.Box, redisOpt asynq.RedisClientOpt) error {
 	wlog := log.Named("asynq")
 	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency:    cfg.WorkerConcurrency,
-		Queues:         map[string]int{tasks.Queue: 1},
+		Concurrency: cfg.WorkerConcurrency,
+		// Instance creation and deadlines never wait behind imports.
+		Queues:         map[string]int{tasks.SystemQueue: 2, tasks.Queue: 1},
+		StrictPriority: true,
 		RetryDelayFunc: worker.RetryDelay,
 		IsFailure:      worker.IsFailure,
 		// A waiting unit that nothing wakes is retried after 30 s (worker.RetryDelay).
@@ -185,7 +188,8 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 	inspector := asynq.NewInspector(redisOpt)
 	defer inspector.Close()
 	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost, Seal: box,
-		Retention: cfg.ResultRetention, Sources: cfg.Sources, Tasks: inspector})
+		Retention: cfg.ResultRetention, Sources: cfg.Sources, Tasks: inspector, Window: cfg.InstanceWindow,
+		MaxRunningJobs: cfg.MaxRunningImports})
 	w.Register(mux)
 	mux.HandleFunc(tasks.TypeInstanceCreate, worker.CreateInstanceHandler(st, box,
 		instance.BuildConfig{ExternalDomain: cfg.ExternalDomain, BcryptCost: cfg.BcryptCost}, log))
