@@ -655,3 +655,19 @@ func TestImport_LargeBodiesInFlight(t *testing.T) {
 		t.Errorf("after the stalled upload ended: %d %s", r.status, r.body)
 	}
 }
+
+// TestImport_MaxActive: past MaxActiveImports queued or running imports of
+// an instance, a submission is 429; other instances are not counted.
+func TestImport_MaxActive(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, withConfig(func(c *Config) { c.MaxActiveImports = 1 }))
+	e.submit(importBody, nil)
+	r := e.do(req{method: "POST", path: "/import", token: e.pat, body: importBody})
+	wantError(t, r, http.StatusTooManyRequests, codeResourceExhausted, "imports queued or running")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	if r := e.do(req{method: "POST", path: "/import", token: e.otherPAT, body: importBody}); r.status != http.StatusAccepted {
+		t.Errorf("another instance: %d %s", r.status, r.body)
+	}
+}
