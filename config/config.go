@@ -67,6 +67,9 @@ type Config struct {
 	// MaxActiveImports is the most imports of an instance queued or running;
 	// more are 429. Default 100, 0 for no bound.
 	MaxActiveImports int
+	// MaxImportOrgs and MaxImportEntities bound an import's size; a larger
+	// one fails. Defaults 1,000,000 and 100,000,000, 0 for no bound.
+	MaxImportOrgs, MaxImportEntities int
 	// MaxBodyBytesInFlight bounds the bytes of large request bodies the API
 	// holds at once. Default 128 MiB.
 	MaxBodyBytesInFlight int64
@@ -113,6 +116,8 @@ func Load(getenv func(string) string) (Config, error) {
 		InstanceWindow:       p.int("ZIMPORT_INSTANCE_WINDOW", 8, 1, 100_000),
 		MaxRunningImports:    p.int("ZIMPORT_MAX_RUNNING_IMPORTS", 2, 0, 100_000),
 		MaxActiveImports:     p.int("ZIMPORT_MAX_ACTIVE_IMPORTS", 100, 0, 1_000_000),
+		MaxImportOrgs:        p.int("ZIMPORT_MAX_IMPORT_ORGS", 1_000_000, 0, 1<<31-1),
+		MaxImportEntities:    p.int("ZIMPORT_MAX_IMPORT_ENTITIES", 100_000_000, 0, 1<<62),
 		DBMaxConns:           p.int("ZIMPORT_DB_MAX_CONNS", 0, 0, 10_000),
 		ChunkSize:            p.int("ZIMPORT_CHUNK_SIZE", 1000, 1, 1_000_000),
 		ReconcileInterval:    p.duration("ZIMPORT_RECONCILE_INTERVAL", time.Minute),
@@ -186,6 +191,8 @@ func (c Config) Masked() map[string]string {
 		"ZIMPORT_INSTANCE_WINDOW":          strconv.Itoa(c.InstanceWindow),
 		"ZIMPORT_MAX_RUNNING_IMPORTS":      strconv.Itoa(c.MaxRunningImports),
 		"ZIMPORT_MAX_ACTIVE_IMPORTS":       strconv.Itoa(c.MaxActiveImports),
+		"ZIMPORT_MAX_IMPORT_ORGS":          strconv.Itoa(c.MaxImportOrgs),
+		"ZIMPORT_MAX_IMPORT_ENTITIES":      strconv.Itoa(c.MaxImportEntities),
 		"ZIMPORT_MAX_BODY_BYTES_IN_FLIGHT": strconv.FormatInt(c.MaxBodyBytesInFlight, 10),
 		"ZIMPORT_HTTP_READ_TIMEOUT":        c.HTTPReadTimeout.String(),
 		"ZIMPORT_HTTP_WRITE_TIMEOUT":       c.HTTPWriteTimeout.String(),

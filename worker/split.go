@@ -129,10 +129,19 @@ func (w *Worker) saveSplit(ctx context.Context, job store.Job) error {
 	var orgs []store.SplitOrg
 	var units []store.Unit
 	totals := map[string]int{}
+	entities := 0
 	err = importdata.ScanOrgs(src, opts, func(org importdata.OrgLayout) error {
 		orgs = append(orgs, store.SplitOrg{Index: org.Index, OrgID: org.OrgID})
 		orgStarts = append(orgStarts, org.Start)
+		before := sum(totals)
 		units = append(units, planUnits(job.ID, org, steps, totals, opts.V1)...)
+		entities += sum(totals) - before
+		switch maxOrgs, maxEntities := w.cfg.MaxOrgs, w.cfg.MaxEntities; {
+		case maxOrgs > 0 && len(orgs) > maxOrgs:
+			return &importdata.ShapeError{Msg: fmt.Sprintf("it has more than %d orgs, the most an import may have (ZIMPORT_MAX_IMPORT_ORGS)", maxOrgs)}
+		case maxEntities > 0 && entities > maxEntities:
+			return &importdata.ShapeError{Msg: fmt.Sprintf("it has more than %d entities, the most an import may have (ZIMPORT_MAX_IMPORT_ENTITIES)", maxEntities)}
+		}
 		return ctx.Err()
 	})
 	if err == nil {
@@ -182,4 +191,13 @@ func (w *Worker) deadline(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	return w.st.TimeOutJob(ctx, p.JobID)
+}
+
+// sum adds up the totals per kind.
+func sum(totals map[string]int) int {
+	n := 0
+	for _, v := range totals {
+		n += v
+	}
+	return n
 }

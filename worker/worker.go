@@ -46,6 +46,9 @@ type Config struct {
 	// MaxRunningJobs is the most imports of an instance that run at once;
 	// the others wait queued. 0: no bound.
 	MaxRunningJobs int
+	// MaxOrgs and MaxEntities bound an import's size; a larger one fails
+	// at its split. 0: no bound.
+	MaxOrgs, MaxEntities int
 }
 
 // DefaultWindow is the default Config.Window.

@@ -254,3 +254,38 @@ func TestUnit_WaitsForTheEarlierOrg(t *testing.T) {
 		t.Errorf("orgs: want only o1, the earlier org")
 	}
 }
+
+// TestSplit_ImportTooLarge: an import with more orgs or entities than the
+// worker allows fails at its split, with the setting to change, and writes
+// nothing.
+func TestSplit_ImportTooLarge(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := context.Background()
+	payload := `{"orgs":[{"orgId":"o1","org":{"name":"A"}},{"orgId":"o2","org":{"name":"B"},
+		"projects":[{"projectId":"p1","project":{"name":"P"}},{"projectId":"p2","project":{"name":"Q"}}]}]}`
+	for _, c := range []struct {
+		orgs, entities int
+		want           string
+	}{
+		{1, 0, "more than 1 orgs, the most an import may have (ZIMPORT_MAX_IMPORT_ORGS)"},
+		{0, 3, "more than 3 entities, the most an import may have (ZIMPORT_MAX_IMPORT_ENTITIES)"},
+	} {
+		e.w.cfg.MaxOrgs, e.w.cfg.MaxEntities = c.orgs, c.entities
+		job := e.submit(t, payload)
+		if err := e.w.split(ctx, tasks.NewImportSplitTask(job.ID)); err != nil {
+			t.Fatalf("split: %v", err)
+		}
+		if j := e.job(t, job.ID); j.Status != store.StatusFailed || !strings.Contains(j.Error, c.want) {
+			t.Errorf("job %s %q, want failed with %q", j.Status, j.Error, c.want)
+		}
+	}
+	e.w.cfg.MaxOrgs, e.w.cfg.MaxEntities = 2, 4
+	job := e.submit(t, payload)
+	if err := e.w.split(ctx, tasks.NewImportSplitTask(job.ID)); err != nil {
+		t.Fatalf("split: %v", err)
+	}
+	if j := e.job(t, job.ID); j.Status != store.StatusRunning {
+		t.Errorf("an import at the bounds: %s %q", j.Status, j.Error)
+	}
+}

@@ -189,7 +189,7 @@ func runWorker(ctx context.Context, log *zap.Logger, cfg config.Config, st *stor
 	defer inspector.Close()
 	w := worker.New(log, st, client, worker.Config{ChunkSize: cfg.ChunkSize, BcryptCost: cfg.BcryptCost, Seal: box,
 		Retention: cfg.ResultRetention, Sources: cfg.Sources, Tasks: inspector, Window: cfg.InstanceWindow,
-		MaxRunningJobs: cfg.MaxRunningImports})
+		MaxRunningJobs: cfg.MaxRunningImports, MaxOrgs: cfg.MaxImportOrgs, MaxEntities: cfg.MaxImportEntities})
 	w.Register(mux)
 	mux.HandleFunc(tasks.TypeInstanceCreate, worker.CreateInstanceHandler(st, box,
 		instance.BuildConfig{ExternalDomain: cfg.ExternalDomain, BcryptCost: cfg.BcryptCost}, log))
