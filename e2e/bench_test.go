@@ -2,15 +2,18 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/zimport/zimport/gen"
 	"github.com/zimport/zimport/internal/load"
 )
 
@@ -110,4 +113,54 @@ func benchUsers(b *testing.B, plain bool, d time.Duration) {
 	b.ReportMetric(rep.RPS(), "requests/s")
 	b.ReportMetric(float64(rep.P50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(rep.P99.Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkAPI_ConcurrentUploads sends 8 inline imports of about 60 MiB at
+// once to the API and reports its peak RSS and how many were accepted (the
+// others are 503: the API holds at most ZIMPORT_MAX_BODY_BYTES_IN_FLIGHT of
+// large bodies, 128 MiB by default).
+func BenchmarkAPI_ConcurrentUploads(b *testing.B) {
+	s := newStack(b, "ZIMPORT_LOG_LEVEL=warn")
+	s.startWorker("bench")
+	_, pat := s.createInstance("Uploads")
+	s.stopWorker("bench") // the API alone; jobs stay queued
+	var data bytes.Buffer
+	data.WriteString(`{"dataOrgs":`)
+	if err := gen.Write(&data, gen.Options{Orgs: 10, Users: 12_500, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	data.WriteString(`}`)
+	body := data.Bytes()
+	b.SetBytes(int64(len(body)) * 8)
+	b.ResetTimer()
+	accepted := 0
+	for range b.N {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range 8 {
+			wg.Go(func() {
+				req, _ := http.NewRequest("POST", s.apiURL+"/import", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+pat)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusAccepted {
+					mu.Lock()
+					accepted++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(accepted)/float64(b.N), "accepted/8")
+	b.ReportMetric(float64(len(body))/(1<<20), "body-MiB")
+	if kib, err := peakRSSKiB(s.workers["api"].Process.Pid); err == nil {
+		b.ReportMetric(float64(kib)/1024, "api-peak-MiB")
+	}
 }
