@@ -367,3 +367,42 @@ func nullable(s string) any {
 	}
 	return s
 }
+
+// RejectUnit records that the database refused the data of unit u (msg,
+// the message of ApplyUnit's ErrRejected): one error of the unit's first
+// step, for its first element, naming the unit and saying that its entities
+// were not imported; and the unit done, in one transaction as ApplyUnit
+// would, so that the job goes on with its other units and ends
+// completed_with_errors rather than failed. A unit done already, or a job
+// no longer running, is left alone. When even this is refused, the error
+// wraps ErrRejected and the caller fails the job.
+func (s *Store) RejectUnit(ctx context.Context, job Job, u Unit, msg string) error {
+	step := registry[u.Steps[0]]
+	if step == nil {
+		return fmt.Errorf("reject unit: unknown step %q", u.Steps[0])
+	}
+	a := &applier{job: job, unit: u, counts: map[string]*Counts{}}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		a.db = tx
+		var done bool
+		var orgID string
+		if err := tx.QueryRow(ctx, `SELECT u.done, o.org_id FROM job_units u
+			JOIN job_orgs o ON o.job_id = u.job_id AND o.org_index = u.org_index
+			WHERE u.job_id = $1 AND u.stage = $2 AND u.org_index = $3 AND u.seq = $4 FOR UPDATE OF u`,
+			u.JobID, u.Stage, u.OrgIndex, u.Seq).Scan(&done, &orgID); err != nil {
+			return fmt.Errorf("lock unit: %w", err)
+		}
+		if done {
+			return nil
+		}
+		a.fail(step, a.item(0), step.Type, safeText(orgID), safeText(msg)+"; the entities of this unit were not imported")
+		return a.finish(ctx)
+	})
+	if msg, _ := rejection(err); msg != "" {
+		return &rejectedError{msg: "recording that the database rejected a unit: " + msg}
+	}
+	if err != nil && !errors.Is(err, errJobEnded) {
+		return fmt.Errorf("reject unit %d/%d/%d of job %s: %w", u.Stage, u.OrgIndex, u.Seq, u.JobID, err)
+	}
+	return nil
+}

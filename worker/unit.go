@@ -16,13 +16,14 @@ import (
 )
 
 // racedRetries is how often a unit that raced with a parallel unit
-// (store.ErrRaced) is retried before its job fails.
+// (store.ErrRaced) is retried before it is rejected.
 const racedRetries = 3
 
 // unit applies one unit and enqueues what may run after it. A unit of a job
 // that is no longer running does nothing. Data that the database refuses
-// ends the job as failed, and the task is not retried, unless it raced with
-// a parallel unit.
+// (unless it raced with a parallel unit, which is retried) is recorded as
+// the unit's error (store.RejectUnit), and the job goes on; only when that
+// cannot be recorded either does the job fail.
 func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 	var p tasks.UnitPayload
 	if err := tasks.Decode(t, &p); err != nil {
@@ -66,9 +67,17 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 			return err // asynq retries; the parallel unit has committed by then
 		}
 		if errors.Is(err, store.ErrRejected) {
-			return w.fail(ctx, job.ID, err)
+			// The unit's error, not the job's: the other units go on.
+			w.log.Warn("unit rejected by the database", zap.String("job_id", job.ID), zap.Int("stage", u.Stage),
+				zap.Int("org_index", u.OrgIndex), zap.Int("seq", u.Seq), zap.Error(err))
+			if rerr := w.st.RejectUnit(ctx, job, u, err.Error()); rerr != nil {
+				if errors.Is(rerr, store.ErrRejected) {
+					return w.fail(ctx, job.ID, err)
+				}
+				return rerr
+			}
 		}
-		if err != nil || res.JobEnded {
+		if err != nil && !errors.Is(err, store.ErrRejected) || res.JobEnded {
 			return err
 		}
 		fields := []zap.Field{zap.String("job_id", job.ID), zap.Int("stage", u.Stage), zap.Int("org_index", u.OrgIndex),

@@ -289,3 +289,35 @@ func TestSplit_ImportTooLarge(t *testing.T) {
 		t.Errorf("an import at the bounds: %s %q", j.Status, j.Error)
 	}
 }
+
+// TestUnit_RejectedDataFailsOnlyItsUnit: data that passed every check but
+// that the database refuses is the error of its unit; the job's other units
+// are imported and the job ends completed_with_errors.
+func TestUnit_RejectedDataFailsOnlyItsUnit(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := context.Background()
+	// A check no rule of zimport knows, as a stand-in for any data error.
+	e.exec(t, `CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.name = 'Poison' THEN RAISE check_violation USING MESSAGE = 'poison refused'; END IF; RETURN NEW; END $$`)
+	e.exec(t, `CREATE TRIGGER refuse_poison BEFORE INSERT ON orgs FOR EACH ROW EXECUTE FUNCTION refuse_poison()`)
+	job := e.submit(t, `{"orgs": [{"orgId": "o1", "org": {"name": "Poison"}}, {"orgId": "o2", "org": {"name": "Fine"}}]}`)
+	if err := e.w.split(ctx, tasks.NewImportSplitTask(job.ID)); err != nil {
+		t.Fatalf("split: %v", err)
+	}
+	for org := range 2 {
+		if err := e.w.unit(ctx, tasks.NewImportUnitTask(tasks.UnitPayload{JobID: job.ID, Stage: store.StagePass1, OrgIndex: org})); err != nil {
+			t.Fatalf("unit of org %d: %v", org, err)
+		}
+	}
+	if j := e.job(t, job.ID); j.Status != store.StatusCompletedWithErrors {
+		t.Errorf("job %s %q, want completed_with_errors", j.Status, j.Error)
+	}
+	if n := e.count(t, `SELECT count(*) FROM orgs WHERE id = 'o2'`); n != 1 {
+		t.Error("the other org was not imported")
+	}
+	if n := e.count(t, `SELECT count(*) FROM job_results WHERE job_id = $1 AND outcome = 'error' AND id = 'o1'
+		AND message LIKE '%the database rejected the data: poison refused (SQLSTATE 23514); the entities of this unit were not imported'`, job.ID); n != 1 {
+		t.Errorf("%d errors for the refused unit, want 1", n)
+	}
+}
