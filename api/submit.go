@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -94,7 +95,7 @@ func (s *Server) postImport(c echo.Context) error {
 		// checked against it.
 		nj.RequestHash = s.box.Digest(body)
 	}
-	return s.submit(c, nj, tasks.NewImportSplitTask)
+	return s.submit(c, nj, tasks.NewImportSplitTask, release)
 }
 
 // fileSource checks the input of a file data member (field) and returns
@@ -202,15 +203,17 @@ func (s *Server) postInstance(c echo.Context) error {
 		// Only with a key, and keyed, as for imports.
 		nj.RequestHash = s.box.Digest(body)
 	}
-	return s.submit(c, nj, tasks.NewInstanceCreateTask)
+	return s.submit(c, nj, tasks.NewInstanceCreateTask, release)
 }
 
 // submit records a job, enqueues its first task and answers 202 with the
 // job (200 for an Idempotency-Key replay), or 200 with the result when the
-// client asked to wait (Prefer: wait=N) and the job ended in time.
-func (s *Server) submit(c echo.Context, nj store.NewJob, task func(jobID string) *asynq.Task) error {
+// client asked to wait (Prefer: wait=N) and the job ended in time. It calls
+// release, which gives back the body's bytes, once the job is recorded.
+func (s *Server) submit(c echo.Context, nj store.NewJob, task func(jobID string) *asynq.Task, release func()) error {
 	ctx := c.Request().Context()
 	j, created, err := s.st.CreateJob(ctx, nj)
+	release()
 	if errors.Is(err, store.ErrConflict) {
 		return errKeyReused
 	}
@@ -352,7 +355,8 @@ func idempotencyKey(c echo.Context) (string, error) {
 // a JSON object. Anything else is 415. A body that may be large (over
 // smallBody) first takes its size from the bytes the API may hold at once
 // (Config.MaxBodyBytesInFlight), waiting up to bodyWait, else 503; release
-// gives them back and must be called when the body is no longer used.
+// gives them back and must be called when the body is no longer used (more
+// calls do nothing).
 func (s *Server) readBody(c echo.Context, limit int64) (body []byte, release func(), err error) {
 	r := c.Request()
 	form, err := bodyType(r.Header.Get(echo.HeaderContentType))
@@ -374,7 +378,7 @@ func (s *Server) readBody(c echo.Context, limit int64) (body []byte, release fun
 				c.Response().Header().Set("Retry-After", "5")
 				return nil, nil, errBusyReading
 			}
-			release = func() { s.bodyBytes.Release(size) }
+			release = sync.OnceFunc(func() { s.bodyBytes.Release(size) })
 		}
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, limit), 0)+1))
@@ -391,6 +395,7 @@ func (s *Server) readBody(c echo.Context, limit int64) (body []byte, release fun
 		release()
 		return nil, nil, errMediaType(r.Header.Get(echo.HeaderContentType))
 	}
+	s.extendWrite(c, 0) // the answer's time starts when the body is in
 	return buf.Bytes(), release, nil
 }
 

@@ -62,7 +62,7 @@ type Config struct {
 	// at once. Default 8.
 	InstanceWindow int
 	// MaxRunningImports is the most imports of an instance that run at
-	// once; the others wait queued. Default 2, 0 for no bound.
+	// once; the others wait queued, in order. Default 1, 0 for no bound.
 	MaxRunningImports int
 	// MaxActiveImports is the most imports of an instance queued or running;
 	// more are 429. Default 100, 0 for no bound.
@@ -114,7 +114,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxTimeout:           p.duration("ZIMPORT_MAX_TIMEOUT", 24*time.Hour),
 		WorkerConcurrency:    p.int("ZIMPORT_WORKER_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024),
 		InstanceWindow:       p.int("ZIMPORT_INSTANCE_WINDOW", 8, 1, 100_000),
-		MaxRunningImports:    p.int("ZIMPORT_MAX_RUNNING_IMPORTS", 2, 0, 100_000),
+		MaxRunningImports:    p.int("ZIMPORT_MAX_RUNNING_IMPORTS", 1, 0, 100_000),
 		MaxActiveImports:     p.int("ZIMPORT_MAX_ACTIVE_IMPORTS", 100, 0, 1_000_000),
 		MaxImportOrgs:        p.int("ZIMPORT_MAX_IMPORT_ORGS", 1_000_000, 0, 1<<31-1),
 		MaxImportEntities:    p.int("ZIMPORT_MAX_IMPORT_ENTITIES", 100_000_000, 0, 1<<62),

@@ -321,12 +321,13 @@ func (s *Store) CancelJob(ctx context.Context, id string, sc Scope) (Job, error)
 // StartJob moves a queued job to running, fixing its deadline from now; a
 // job already running keeps its deadline. It returns the job as it is. An
 // import whose instance runs maxRunning imports already (0: no bound) stays
-// queued: ErrTurn.
+// queued: ErrTurn; so does one while imports of the instance made before
+// it still wait, so that an instance's imports start in order.
 func (s *Store) StartJob(ctx context.Context, id string, maxRunning int) (Job, error) {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var instanceID *string
 		var status, kind string
-		err := tx.QueryRow(ctx, `SELECT instance_id, status, kind FROM jobs WHERE id = $1 FOR UPDATE`, id).Scan(&instanceID, &status, &kind)
+		err := tx.QueryRow(ctx, `SELECT instance_id, status, kind FROM jobs WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&instanceID, &status, &kind)
 		if errors.Is(err, pgx.ErrNoRows) || err == nil && status != StatusQueued {
 			return nil
 		}
@@ -339,12 +340,15 @@ func (s *Store) StartJob(ctx context.Context, id string, maxRunning int) (Job, e
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($2, $1))`, startLock, *instanceID); err != nil {
 				return err
 			}
-			var running int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE instance_id = $1 AND kind = 'import' AND status = 'running'`,
-				*instanceID).Scan(&running); err != nil {
+			// The running imports and the queued ones made before this one
+			// go first: an instance's imports start in the order they came.
+			var ahead int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM jobs x, jobs j WHERE j.id = $2 AND x.instance_id = $1 AND x.kind = 'import'
+				AND (x.status = 'running' OR x.status = 'queued' AND (x.created_at, x.id) < (j.created_at, j.id))`,
+				*instanceID, id).Scan(&ahead); err != nil {
 				return err
 			}
-			if running >= maxRunning {
+			if ahead >= maxRunning {
 				return ErrTurn
 			}
 		}

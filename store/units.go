@@ -192,7 +192,8 @@ func (s *Store) Unit(ctx context.Context, k UnitKey) (Unit, error) {
 // them queued. An org's units run one after the other: the next unit of
 // after's org takes its place. Then, while the job's instance has fewer than
 // window units queued and not done, the first unit of each org not started
-// yet, from the instance's oldest running job on, in org order. So an
+// yet, of the instance's running job that has the fewest units queued (the
+// oldest first), in org order. So an
 // instance never has more than about window tasks in the queue, whatever the
 // size of its imports, and the instances share the workers. The refill of an
 // instance is serialized by an advisory lock; nothing is returned while the
@@ -234,8 +235,11 @@ func (s *Store) ReadyUnits(ctx context.Context, jobID string, after UnitKey, win
 			return err
 		}
 		free -= len(keys)
-		jobs, err := tx.Query(ctx, `SELECT id::text, stage, fill_org FROM jobs
-			WHERE instance_id = $1 AND status = 'running' AND stage BETWEEN 1 AND 98 ORDER BY created_at, id`, instanceID)
+		// The job with the fewest units queued first, so that the running
+		// imports of an instance share its window.
+		jobs, err := tx.Query(ctx, `SELECT j.id::text, j.stage, j.fill_org FROM jobs j
+			WHERE j.instance_id = $1 AND j.status = 'running' AND j.stage BETWEEN 1 AND 98
+			ORDER BY (SELECT count(*) FROM job_units u WHERE u.job_id = j.id AND u.queued AND NOT u.done), j.created_at, j.id`, instanceID)
 		if err != nil {
 			return err
 		}
@@ -280,7 +284,7 @@ func (s *Store) ReadyUnits(ctx context.Context, jobID string, after UnitKey, win
 			jobIDs[i], stages[i], orgs[i], seqs[i] = k.JobID, k.Stage, k.OrgIndex, k.Seq
 		}
 		_, err = tx.Exec(ctx, `UPDATE job_units u SET queued = true FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) AS t(j, st, o, sq)
-			WHERE u.job_id = t.j AND u.stage = t.st AND u.org_index = t.o AND u.seq = t.sq`, jobIDs, stages, orgs, seqs)
+			WHERE u.job_id = t.j AND u.stage = t.st AND u.org_index = t.o AND u.seq = t.sq AND NOT u.queued`, jobIDs, stages, orgs, seqs)
 		return err
 	})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 
 // TestReadyUnits_Window: an instance has at most a window of units queued;
 // a done unit hands its place to its org's next unit, else to the first org
-// not started, of its job and then of the instance's next job.
+// not started of the running job with the fewest units queued.
 func TestReadyUnits_Window(t *testing.T) {
 	s := newKindsStore(t)
 	ctx := context.Background()
@@ -47,8 +47,9 @@ func TestReadyUnits_Window(t *testing.T) {
 	step(UnitKey{}, "A0.0 A1.0 ")
 	step(UnitKey{}, "") // the window is full
 	step(UnitKey{JobID: jobA, Stage: 1, OrgIndex: 0, Seq: 0}, "A0.1 ")
-	step(UnitKey{JobID: jobA, Stage: 1, OrgIndex: 1, Seq: 0}, "A2.0 ")
-	step(UnitKey{JobID: jobA, Stage: 1, OrgIndex: 0, Seq: 1}, "B0.0 ")
+	// The job with the fewest units queued takes a free place.
+	step(UnitKey{JobID: jobA, Stage: 1, OrgIndex: 1, Seq: 0}, "B0.0 ")
+	step(UnitKey{JobID: jobA, Stage: 1, OrgIndex: 0, Seq: 1}, "A2.0 ")
 	queued, err := s.QueuedUnits(ctx, jobA)
 	if err != nil || keys(queued) != "A2.0 B0.0 " {
 		t.Errorf("queued units %q, %v", keys(queued), err)
@@ -103,7 +104,7 @@ func TestStartJob_Turns(t *testing.T) {
 		}
 		return job.ID
 	}
-	first, second := create(), create()
+	first, second, third := create(), create(), create()
 	if j, err := s.StartJob(ctx, first, 1); err != nil || j.Status != StatusRunning {
 		t.Fatalf("first: %v %v", j.Status, err)
 	}
@@ -116,8 +117,14 @@ func TestStartJob_Turns(t *testing.T) {
 	if err := s.FailJob(ctx, first, "done"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.StartJob(ctx, third, 1); !errors.Is(err, ErrTurn) {
+		t.Errorf("third before the second, older, started: %v, want ErrTurn", err)
+	}
 	if j, err := s.StartJob(ctx, second, 1); err != nil || j.Status != StatusRunning {
 		t.Errorf("second after the first ended: %v %v", j.Status, err)
+	}
+	if err := s.FailJob(ctx, third, "not needed"); err != nil {
+		t.Fatal(err)
 	}
 	// A bound on queued and running jobs.
 	if _, _, err := s.CreateJob(ctx, NewJob{Kind: KindImport, InstanceID: kindsInstance, Caller: "test", Timeout: time.Hour, MaxActive: 2}); err != nil {

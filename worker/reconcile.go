@@ -69,7 +69,7 @@ func (w *Worker) reconcileOnce(ctx context.Context, grace time.Duration) error {
 		case j.Status == store.StatusQueued || j.Stage == 0:
 			err = w.enqueue(ctx, tasks.NewImportSplitTask(j.ID))
 		default:
-			err = w.enqueueUnits(ctx, j.ID, store.UnitKey{})
+			err = w.enqueueUnits(ctx, j.ID, store.UnitKey{}, true)
 		}
 		if err != nil {
 			return err

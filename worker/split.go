@@ -72,7 +72,7 @@ func (w *Worker) split(ctx context.Context, t *asynq.Task) error {
 			return w.retryOrFail(ctx, job.ID, err)
 		}
 	}
-	return w.enqueueUnits(ctx, job.ID, store.UnitKey{})
+	return w.enqueueUnits(ctx, job.ID, store.UnitKey{}, true)
 }
 
 // ended reports whether job id has ended (false when that cannot be read).
@@ -190,7 +190,11 @@ func (w *Worker) deadline(ctx context.Context, t *asynq.Task) error {
 	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
-	return w.st.TimeOutJob(ctx, p.JobID)
+	if err := w.st.TimeOutJob(ctx, p.JobID); err != nil {
+		return err
+	}
+	// Its place in the instance's window goes to another import.
+	return w.enqueueUnits(ctx, p.JobID, store.UnitKey{}, false)
 }
 
 // sum adds up the totals per kind.

@@ -30,11 +30,18 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	job, err := w.loadJob(ctx, p.JobID)
-	if err != nil || job.Status != store.StatusRunning {
+	if err != nil {
 		return err
 	}
-	if job.Deadline != nil && time.Now().After(*job.Deadline) {
-		return w.st.TimeOutJob(ctx, job.ID)
+	if job.Status == store.StatusRunning && job.Deadline != nil && time.Now().After(*job.Deadline) {
+		if err := w.st.TimeOutJob(ctx, job.ID); err != nil {
+			return err
+		}
+		job.Status = store.StatusTimedOut
+	}
+	if job.Status != store.StatusRunning {
+		// Its place in the instance's window goes to another import.
+		return w.enqueueUnits(ctx, job.ID, store.UnitKey{}, false)
 	}
 	key := store.UnitKey{JobID: p.JobID, Stage: p.Stage, OrgIndex: p.OrgIndex, Seq: p.Seq}
 	u, err := w.st.Unit(ctx, key)
@@ -66,6 +73,9 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 		if n, _ := asynq.GetRetryCount(ctx); errors.Is(err, store.ErrRaced) && n < racedRetries {
 			return err // asynq retries; the parallel unit has committed by then
 		}
+		if errors.Is(err, store.ErrRaced) {
+			return w.fail(ctx, job.ID, err) // a race that retries did not settle
+		}
 		if errors.Is(err, store.ErrRejected) {
 			// The unit's error, not the job's: the other units go on.
 			w.log.Warn("unit rejected by the database", zap.String("job_id", job.ID), zap.Int("stage", u.Stage),
@@ -89,7 +99,8 @@ func (w *Worker) unit(ctx context.Context, t *asynq.Task) error {
 		w.log.Debug("unit applied", fields...)
 	}
 	w.wake(ctx, key)
-	return w.enqueueUnits(ctx, job.ID, key)
+	retried, _ := asynq.GetRetryCount(ctx)
+	return w.enqueueUnits(ctx, job.ID, key, u.Done || retried > 0)
 }
 
 // wake runs now the units that unit k, done, may have kept waiting

@@ -94,16 +94,17 @@ func (w *Worker) enqueue(ctx context.Context, t *asynq.Task) error {
 }
 
 // enqueueUnits gives tasks to the units that may run now, after unit
-// `after` (store.ReadyUnits). After the split, and when the calling task
-// runs again (its worker may have died between marking units queued and
-// enqueuing them), it gives their tasks again to all the queued units of
-// the instance too; task ids make that harmless.
-func (w *Worker) enqueueUnits(ctx context.Context, jobID string, after store.UnitKey) error {
+// `after` (store.ReadyUnits). With regive, it gives their tasks again to all
+// the queued units of the instance too (task ids make that harmless): after
+// the split, at a reconcile, and when a unit's task runs again (a retry, or
+// a unit found done: its worker may have died, or been stopped, between
+// marking units queued and enqueuing them).
+func (w *Worker) enqueueUnits(ctx context.Context, jobID string, after store.UnitKey, regive bool) error {
 	keys, err := w.st.ReadyUnits(ctx, jobID, after, cmp.Or(w.cfg.Window, DefaultWindow))
 	if err != nil {
 		return err
 	}
-	if n, _ := asynq.GetRetryCount(ctx); after == (store.UnitKey{}) || n > 0 {
+	if regive {
 		queued, err := w.st.QueuedUnits(ctx, jobID)
 		if err != nil {
 			return err
