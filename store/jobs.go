@@ -423,12 +423,13 @@ type querier interface {
 }
 
 // UnfinishedJobs returns the jobs (imports and instance creations) that are
-// queued or running and were created more than olderThan ago, oldest first,
-// at most limit.
+// queued or running and were created more than olderThan ago, at most
+// limit: the running ones first (imports waiting for their turn must not
+// crowd them out), each oldest first.
 func (s *Store) UnfinishedJobs(ctx context.Context, olderThan time.Duration, limit int) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE status IN ('queued', 'running') AND created_at < now() - $1 * interval '1 millisecond'
-		ORDER BY created_at LIMIT $2`, olderThan.Milliseconds(), limit)
+		ORDER BY status = 'running' DESC, created_at LIMIT $2`, olderThan.Milliseconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("unfinished jobs: %w", err)
 	}

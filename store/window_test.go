@@ -134,3 +134,26 @@ func TestStartJob_Turns(t *testing.T) {
 		t.Errorf("a third active job within a bound of 2: %v, want ErrTooMany", err)
 	}
 }
+
+// TestUnfinishedJobs_RunningFirst: the reconcile's page of unfinished jobs
+// holds the running ones before imports that wait for their turn.
+func TestUnfinishedJobs_RunningFirst(t *testing.T) {
+	s := newKindsStore(t)
+	ctx := context.Background()
+	var ids []string
+	for range 3 {
+		job, _, err := s.CreateJob(ctx, NewJob{Kind: KindImport, InstanceID: kindsInstance, Caller: "test", Timeout: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, job.ID)
+		time.Sleep(2 * time.Millisecond)
+	}
+	if _, err := s.StartJob(ctx, ids[2], 0); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.UnfinishedJobs(ctx, 0, 1)
+	if err != nil || len(jobs) != 1 || jobs[0].ID != ids[2] {
+		t.Errorf("UnfinishedJobs(limit 1) = %v, %v; want the running job %s", jobs, err, ids[2])
+	}
+}
