@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -201,13 +200,4 @@ func (s *Server) handleError(err error, c echo.Context) {
 const maxMessage = 4096
 
 // clipMessage cuts msg to maxMessage bytes at a character boundary.
-func clipMessage(msg string) string {
-	if len(msg) <= maxMessage {
-		return msg
-	}
-	n := maxMessage
-	for n > 0 && !utf8.RuneStart(msg[n]) {
-		n--
-	}
-	return msg[:n] + "…"
-}
+func clipMessage(msg string) string { return importdata.ClipTo(msg, maxMessage) }

@@ -39,12 +39,19 @@ const (
 	maxIdempotencyKey = 255
 )
 
-func (s *Server) postImport(c echo.Context) error {
+// instanceRequest returns the caller of a request that acts on an
+// instance (a system caller must name one) and its Idempotency-Key.
+func instanceRequest(c echo.Context) (caller, string, error) {
 	cl := callerOf(c)
 	if cl.instanceID == "" {
-		return errInvalid("%s is required for system callers", headerInstanceID)
+		return cl, "", errInvalid("%s is required for system callers", headerInstanceID)
 	}
 	key, err := idempotencyKey(c)
+	return cl, key, err
+}
+
+func (s *Server) postImport(c echo.Context) error {
+	cl, key, err := instanceRequest(c)
 	if err != nil {
 		return err
 	}

@@ -55,11 +55,7 @@ type passwordlessAnswer struct {
 // ImportHumanUserResponse; a user the rules refuse is 400, 409 or 412 with
 // ZITADEL's error id; an org that the caller's instance does not have is 404.
 func (s *Server) postHumanUser(c echo.Context) error {
-	cl := callerOf(c)
-	if cl.instanceID == "" {
-		return errInvalid("%s is required for system callers", headerInstanceID)
-	}
-	key, err := idempotencyKey(c)
+	cl, key, err := instanceRequest(c)
 	if err != nil {
 		return err
 	}

@@ -28,11 +28,14 @@ const clipLen = 64
 // Clip shortens client input quoted in a message to clipLen bytes (at a
 // character boundary) and an ellipsis, so that an answer never repeats an
 // unbounded value.
-func Clip(s string) string {
-	if len(s) <= clipLen {
+func Clip(s string) string { return ClipTo(s, clipLen) }
+
+// ClipTo shortens s to at most n bytes, at a character boundary, and an
+// ellipsis.
+func ClipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	n := clipLen
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
