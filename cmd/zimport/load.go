@@ -21,7 +21,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, out
 	}
 	fs := flag.NewFlagSet("load users", flag.ContinueOnError)
 	fs.SetOutput(out)
-	url := fs.String("url", cmpOr(getenv("ZIMPORT_API_URL"), "http://127.0.0.1:8080"), "the API's base URL (ZIMPORT_API_URL)")
+	url := fs.String("url", envOr(getenv, "ZIMPORT_API_URL", "http://127.0.0.1:8080"), "the API's base URL (ZIMPORT_API_URL)")
 	token := fs.String("token", getenv("ZIMPORT_TOKEN"), "a personal access token of the instance (ZIMPORT_TOKEN)")
 	org := fs.String("org", "", "the org to import into (x-zitadel-orgid); the token's org when empty")
 	plain := fs.Bool("plain", false, "plain passwords, hashed by the API with bcrypt, instead of pre-hashed ones")
@@ -41,11 +41,4 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, out
 		fmt.Fprintln(out, "first error:", rep.FirstError)
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
