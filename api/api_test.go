@@ -636,8 +636,19 @@ func TestImport_LargeBodiesInFlight(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
+	// However the test ends, the stalled upload ends too (the test server
+	// waits for its requests when it closes).
+	t.Cleanup(func() { pw.CloseWithError(errors.New("client gone")); <-done })
 	if _, err := pw.Write([]byte(`{"dataOrgs":`)); err != nil {
 		t.Fatal(err)
+	}
+	// Its handler holds the room before the next upload comes.
+	for deadline := time.Now().Add(30 * time.Second); e.srv.bodyBytes.TryAcquire(1); {
+		e.srv.bodyBytes.Release(1)
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled upload never took the room")
+		}
+		time.Sleep(time.Millisecond)
 	}
 	big := `{"dataOrgs":{"orgs":[]},"padding":"` + strings.Repeat("x", 2<<20) + `"}`
 	r := e.do(req{method: "POST", path: "/import", token: e.pat, body: big})
